@@ -1,0 +1,9 @@
+"""marsad: reads Arabic news and shows what an article does."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from marsad.api import analyze, analyze_many  # noqa: E402
+
+__all__ = ["__version__", "analyze", "analyze_many"]
