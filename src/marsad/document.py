@@ -54,12 +54,20 @@ class Span:
         if self.start < 0 or self.end <= self.start:
             raise SpanError(f"span offsets must satisfy 0 <= start < end, got [{self.start}, {self.end})")
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Read-only attribute mappings do not pickle; spans cross process boundaries as plain dicts.
+        return (_rebuild_span, (self.start, self.end, self.label, self.score, dict(self.attrs)))
+
     def surface(self, text: str) -> str:
         """Return the part of ``text`` this span covers."""
         return text[self.start : self.end]
 
     def get(self, key: str, default: Any = None) -> Any:
         return self.attrs.get(key, default)
+
+
+def _rebuild_span(start: int, end: int, label: str, score: float | None, attrs: dict[str, Any]) -> Span:
+    return Span(start, end, label, score, MappingProxyType(attrs) if attrs else _EMPTY)
 
 
 @dataclass(slots=True)
@@ -84,7 +92,7 @@ class Meta:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Meta:
-        known = {name: data.get(name) for name in META_FIELDS}
+        known: dict[str, Any] = {name: data.get(name) for name in META_FIELDS}
         known["language"] = known["language"] or "ar"
         extra = {key: value for key, value in data.items() if key not in META_FIELDS}
         return cls(**known, extra=extra)
@@ -114,10 +122,7 @@ class Actor:
 
 def article_id(*, text: str, url: str | None = None) -> str:
     """Return a stable id: a hash of the canonical URL when there is one, else of the text."""
-    if url:
-        key = "url:" + canonical_url(url)
-    else:
-        key = "text:" + text
+    key = "url:" + canonical_url(url) if url else "text:" + text
     return hashlib.blake2b(key.encode("utf-8"), digest_size=10).hexdigest()
 
 

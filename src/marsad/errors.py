@@ -23,7 +23,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "E107": ("no article body", "the page holds no article text that could be extracted"),
     "E108": ("unreachable feed", "check the URL and the network; a local copy of the feed also works"),
     "E109": ("input too large", "split the file, or raise the limit with --max-bytes"),
-    "E110": ("unsupported input", "give a .txt, .html, .jsonl, .xml/.rss/.atom, .warc or .gz file, or a directory"),
+    "E110": (
+        "unsupported input",
+        "give a .txt, .html, .jsonl, .xml/.rss/.atom, .warc or .gz file, or a directory",
+    ),
     "E111": ("malformed feed", "the feed could not be parsed as RSS or Atom"),
     "E112": ("malformed WARC", "the WARC file could not be parsed"),
     # E2xx: building and running pipelines
@@ -55,6 +58,10 @@ class MarsadError(Exception):
         self.message = message
         self.input = input
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Errors cross process boundaries (worker processes); keep the code and the input.
+        return (_rebuild_error, (self.code, self.message, self.input))
+
     @property
     def hint(self) -> str:
         return CATALOGUE[self.code][1]
@@ -68,6 +75,10 @@ class MarsadError(Exception):
 
     def dumps(self) -> str:
         return json.dumps(self.to_json(), ensure_ascii=False)
+
+
+def _rebuild_error(code: str, message: str, input: str | None) -> MarsadError:
+    return MarsadError(code, message, input=input)
 
 
 @dataclass(frozen=True, slots=True)

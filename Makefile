@@ -1,0 +1,47 @@
+# The targets the README uses. Everything installs into a local virtual environment (.venv).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: install demo test check format bench bench-compare clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+# The main job on the bundled examples.
+demo: install
+	mkdir -p out
+	$(BIN)/marsad analyze examples/articles.jsonl --format jsonl --output out/examples.jsonl
+	$(BIN)/marsad analyze examples/page.html --format html --output out/page.html
+	$(BIN)/marsad analyze examples/single --format text
+	@echo "demo: wrote out/examples.jsonl and out/page.html"
+
+test: install
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
+
+check: install
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+
+format: install
+	$(BIN)/ruff check --fix src tests bench
+	$(BIN)/ruff format src tests bench
+
+bench: install
+	$(BIN)/python bench/read_text_layer.py
+
+# camel-tools is installed without its deep-learning dependencies: only its utilities are compared.
+bench-compare: install
+	$(BIN)/python -m pip install --quiet --no-deps camel-tools pyarabic
+	$(BIN)/python -m pip install --quiet six emoji
+	$(BIN)/python bench/compare_arabic_tools.py
+
+clean:
+	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache
