@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, TextIO
+from typing import Annotated, Any, TextIO
 
 import typer
 
@@ -215,6 +215,107 @@ def steps() -> None:
                 extra = f"  suffixes: {' '.join(component.suffixes) or '-'}"
             typer.echo(f"{kind:<7} {name:<14}{extra}")
     typer.echo(f"default pipeline: {' -> '.join(DEFAULT_STEPS)}")
+
+
+# name -> (module, training function, evaluation function); imported only when used.
+MODELS: dict[str, tuple[str, str, str]] = {
+    "ner": ("marsad.models.ner", "train_ner", "evaluate_ner"),
+    "persuasion": ("marsad.models.persuasion", "train_persuasion", "evaluate_persuasion"),
+    "checkworthy": ("marsad.models.checkworthy", "train_checkworthy", "evaluate_checkworthy"),
+}
+
+
+def _model_function(name: str, which: int) -> Any:
+    import importlib
+
+    if name not in MODELS:
+        raise usage_error(f"unknown model {name!r}; expected one of {', '.join(MODELS)}")
+    module_name, *functions = MODELS[name]
+    try:
+        module = importlib.import_module(module_name)
+        return getattr(module, functions[which])
+    except (ImportError, AttributeError):
+        raise usage_error(f"model {name!r} is not available in this installation") from None
+
+
+@app.command()
+def train(
+    name: Annotated[str, typer.Argument(help="ner, persuasion or checkworthy")],
+    data: Annotated[
+        Path | None, typer.Option("--data", help="The shared data folder (default: ../shared/data).")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write the model here (default: the package's own models).")
+    ] = None,
+) -> None:
+    """Retrain a shipped model from the data it was trained on (or your own, in the same format)."""
+    import importlib.resources
+
+    from marsad.paths import shared_data
+
+    function = _model_function(name, 0)
+    data_dir = data or shared_data()
+    if data_dir is None or not data_dir.is_dir():
+        raise usage_error("no data folder: give --data (the shared data folder, e.g. ../shared/data)")
+    out_dir = out or Path(str(importlib.resources.files("marsad.models") / "data"))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if name == "ner":
+        ner_dir = data_dir / "ner" / "anercorp"
+        corpora = sorted((data_dir / "corpora").glob("*/*.jsonl.gz"))
+        report = function(
+            train_path=ner_dir / "ANERCorp_CamelLabRecipe_train.txt", out_dir=out_dir, corpora=corpora
+        )
+    else:
+        report = function(data_dir=data_dir, out_dir=out_dir)
+    typer.echo(json.dumps(report, ensure_ascii=False, indent=2, default=str))
+
+
+@app.command("eval")
+def evaluate(
+    name: Annotated[str, typer.Argument(help="ner, persuasion or checkworthy")],
+    data: Annotated[Path, typer.Option("--data", help="A file in the dataset's native format.")],
+    task: Annotated[
+        str | None, typer.Option("--task", help="persuasion: binary, multilabel, coarse or span")
+    ] = None,
+    model: Annotated[Path | None, typer.Option("--model", help="A model folder (default: shipped).")] = None,
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="text or json")
+    ] = OutputFormat.text,
+) -> None:
+    """Measure a model on a labelled file and print the standard metrics."""
+    import importlib
+
+    function = _model_function(name, 1)
+    if not data.is_file():
+        report_error(MarsadError("E101", "no such data file", input=str(data)))
+        raise typer.Exit(EXIT_USAGE)
+    kwargs: dict[str, Any] = {"data_path": data, "model_dir": model}
+    if name == "persuasion":
+        if task not in ("binary", "multilabel", "coarse", "span"):
+            raise usage_error("--task must be binary, multilabel, coarse or span")
+        kwargs["task"] = task
+    report = function(**kwargs)
+    module = importlib.import_module(MODELS[name][0] if name != "ner" else "marsad.evaluate.conll")
+    if name == "persuasion":
+        module = importlib.import_module("marsad.evaluate.persuasion")
+    if output_format is OutputFormat.json:
+        payload = report.to_json() if hasattr(report, "to_json") else report
+        typer.echo(json.dumps(payload, ensure_ascii=False, indent=2, default=_jsonable))
+    else:
+        formatter = getattr(module, "format_report", None)
+        typer.echo(
+            formatter(report)
+            if formatter
+            else json.dumps(report, ensure_ascii=False, indent=2, default=_jsonable)
+        )
+
+
+def _jsonable(value: Any) -> Any:
+    import dataclasses
+
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    return str(value)
 
 
 def main() -> None:
