@@ -1,0 +1,116 @@
+"""Persuasion models: definitions, data mapping, and the shipped model's behaviour."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from marsad.models.persuasion import (
+    COARSE_CLASSES,
+    COARSE_OF,
+    TECHNIQUES,
+    CueLexicon,
+    ParagraphPrediction,
+    PersuasionModel,
+    article_score,
+    fold,
+    load_techniques,
+    map_technique_name,
+)
+
+ARABIC = re.compile(r"[\u0600-\u06FF]")
+
+LOADED = "ارتكبت العصابة الإرهابية المجرمة مجزرة وحشية مروعة بحق الأبرياء، في جريمة همجية غير مسبوقة!"
+SOBER = "قال المتحدث باسم الوزارة إن الاجتماع سيعقد يوم الأحد المقبل في مقر الوزارة بالعاصمة."
+
+
+@pytest.fixture(scope="module")
+def model() -> PersuasionModel:
+    return PersuasionModel.load()
+
+
+def test_definitions_cover_all_23_techniques_in_both_languages() -> None:
+    techniques = load_techniques()
+    assert tuple(techniques) == TECHNIQUES
+    assert len(techniques) == 23
+    for name, technique in techniques.items():
+        assert technique.name == name
+        assert technique.coarse == COARSE_OF[name]
+        for text in (technique.name_ar, technique.definition_ar, technique.example_ar):
+            assert ARABIC.search(text), f"{name}: Arabic field without Arabic letters"
+        for text in (technique.name_en, technique.definition_en, technique.example_en):
+            assert text and not ARABIC.search(text), f"{name}: English field empty or Arabic"
+
+
+def test_names_match_armpro_lists(data_dir: Path) -> None:
+    folder = data_dir / "persuasion" / "armpro"
+    listed = (folder / "persuasion_techniques_list.txt").read_text("utf-8").split()
+    assert [name for name in listed if name != "no_technique"] == list(TECHNIQUES)
+    mapping = dict(
+        line.split("\t")
+        for line in (folder / "fine-grained_to_coarse-grained_mapping.txt").read_text("utf-8").splitlines()
+        if line.strip() and not line.startswith("no_technique")
+    )
+    assert mapping == COARSE_OF
+    assert set(mapping.values()) == set(COARSE_CLASSES)
+
+
+def test_every_wanlp_technique_maps(data_dir: Path) -> None:
+    lines = (
+        (data_dir / "persuasion" / "wanlp2022" / "techniques_list_task1-2.txt")
+        .read_text("utf-8")
+        .splitlines()
+    )
+    for line in lines:
+        if line.strip() and line.strip() != "no technique":
+            assert map_technique_name(line) in TECHNIQUES, line
+
+
+def test_cue_lexicon_matches_with_prefixes_and_phrases() -> None:
+    lexicon = CueLexicon.load()
+    words = [fold(word) for word in ["بالمجزرة", "لا", "بديل", "عن", "الحل"]]
+    covered = lexicon.match(words)
+    names = [{lexicon.categories[c] for c in found} for found in covered]
+    assert "loaded" in names[0]
+    assert "no_alternative" in names[1] and "no_alternative" in names[2]
+
+
+def test_loaded_paragraph_scores_higher_than_sober(model: PersuasionModel) -> None:
+    loaded, sober = model.predict([LOADED, SOBER])
+    assert loaded.score > sober.score
+    assert loaded.propagandistic
+    assert any(name == "Loaded_Language" for name, _ in loaded.techniques)
+
+
+def test_prediction_fields_are_consistent(model: PersuasionModel) -> None:
+    (prediction,) = model.predict([LOADED])
+    assert 0.0 <= prediction.score <= 1.0
+    assert all(name in TECHNIQUES and 0.0 <= p <= 1.0 for name, p in prediction.techniques)
+    assert all(name in COARSE_CLASSES for name, _ in prediction.coarse)
+    for start, end, technique, score in prediction.spans:
+        assert 0 <= start < end <= len(LOADED)
+        assert technique in TECHNIQUES and 0.0 <= score <= 1.0
+        assert LOADED[start:end].strip() == LOADED[start:end]
+    assert prediction.spans, "an obviously loaded paragraph should get at least one span suggestion"
+    assert model.predict([]) == []
+    assert model.predict([LOADED], spans=False)[0].spans == []
+
+
+def test_article_score_is_length_weighted_mean() -> None:
+    short = ParagraphPrediction(propagandistic=True, score=0.9, techniques=[], spans=[], chars=100)
+    long = ParagraphPrediction(propagandistic=False, score=0.1, techniques=[], spans=[], chars=300)
+    # (100 * 0.9 + 300 * 0.1) / 400 = 120 / 400 = 0.3
+    assert article_score([short, long]) == pytest.approx(0.3)
+    assert article_score([]) == 0.0
+    # Adding more paragraphs of the same kind does not push the score toward 1, as a noisy-OR would.
+    assert article_score([short] * 20) == pytest.approx(0.9)
+
+
+def test_missing_model_dir_is_coded_error(tmp_path: Path) -> None:
+    from marsad.errors import MarsadError
+
+    with pytest.raises(MarsadError) as caught:
+        PersuasionModel.load(tmp_path)
+    assert caught.value.code == "E204"
