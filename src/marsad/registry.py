@@ -29,7 +29,15 @@ BUILTIN_MODULES: dict[str, tuple[str, ...]] = {
         "marsad.ingest.feeds",
         "marsad.ingest.warc",
     ),
-    "step": ("marsad.pipeline.steps",),
+    "step": (
+        "marsad.pipeline.steps",
+        "marsad.annotate.dateline",
+        "marsad.annotate.entities",
+        "marsad.annotate.attributions",
+        "marsad.annotate.claims",
+        "marsad.annotate.persuasion",
+        "marsad.annotate.tone",
+    ),
 }
 
 _components: dict[str, dict[str, Any]] = {kind: {} for kind in KINDS}
