@@ -1,0 +1,332 @@
+"""Arabic-aware full-text search over a corpus, ranked by BM25, with filters and snippets.
+
+A query is analysed like the stored text (normalised, light-stemmed, spelling variants joined),
+so أمريكا finds الأمريكية and أميركا, and a plain query finds diacritised text. Syntax: words
+(all required), "quoted phrases", and the operators AND, OR, NOT written in capitals, with
+parentheses. The Arabic words و، أو، ليس are ordinary words, never operators. NOT is binary, as in
+SQLite FTS5: ``a NOT b``. A malformed query raises E301 saying what is wrong.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from marsad.corpus.terms import index_terms, token_terms
+from marsad.errors import MarsadError
+
+if TYPE_CHECKING:
+    from marsad.corpus.store import Store
+
+__all__ = ["SearchHit", "SearchResults", "parse_query", "search"]
+
+MARKERS = ("[[", "]]")
+_MAX_LIMIT = 1000
+# Title matches weigh twice body matches in BM25.
+_WEIGHTS = (2.0, 1.0)
+_SNIPPET_TOKENS = 30
+_LEX_RE = re.compile(r'"[^"]*"|"[^"]*$|\(|\)|[^\s()"]+')
+_OPERATORS = frozenset({"AND", "OR", "NOT"})
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    """One matching article: its id and metadata, its BM25 score and a highlighted snippet.
+
+    ``highlights`` are ``(start, end)`` offsets of matched words in the article's original text;
+    ``snippet`` is a slice of that text with ``MARKERS`` around the matched words.
+    """
+
+    id: str
+    title: str | None
+    outlet: str | None
+    published: str | None
+    score: float | None
+    snippet: str
+    highlights: list[tuple[int, int]]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "outlet": self.outlet,
+            "published": self.published,
+            "score": self.score,
+            "snippet": self.snippet,
+            "highlights": [list(pair) for pair in self.highlights],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResults:
+    """A page of hits, best first, and the total number of matching articles."""
+
+    query: str
+    total: int
+    hits: list[SearchHit] = field(default_factory=list)
+    limit: int = 20
+    offset: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "query": self.query,
+            "total": self.total,
+            "limit": self.limit,
+            "offset": self.offset,
+            "hits": [hit.to_json() for hit in self.hits],
+        }
+
+
+# -- query parsing ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Query:
+    fts: str  # the FTS5 MATCH expression
+    terms: frozenset[str]  # terms whose matches are highlighted (not those under NOT)
+
+
+def _bad(query: str, message: str) -> MarsadError:
+    return MarsadError("E301", f"bad search query {query!r}: {message}")
+
+
+class _Parser:
+    """Recursive descent over the lexed query; builds a fully parenthesised FTS5 expression."""
+
+    def __init__(self, query: str) -> None:
+        self.query = query
+        self.tokens = _LEX_RE.findall(query)
+        self.position = 0
+        self.terms: set[str] = set()
+
+    def peek(self) -> str | None:
+        return self.tokens[self.position] if self.position < len(self.tokens) else None
+
+    def take(self) -> str:
+        token = self.tokens[self.position]
+        self.position += 1
+        return token
+
+    def parse(self) -> _Query | None:
+        expression = self.or_expression()
+        if self.peek() is not None:
+            raise _bad(self.query, f"unexpected {self.peek()!r}")
+        return None if expression is None else _Query(expression, frozenset(self.terms))
+
+    def or_expression(self) -> str | None:
+        parts = [self.and_expression()]
+        while self.peek() == "OR":
+            self.take()
+            if self.peek() in (None, ")", "OR", "AND", "NOT"):
+                raise _bad(self.query, "OR needs a term after it")
+            parts.append(self.and_expression())
+        kept = [part for part in parts if part is not None]
+        if not kept:
+            return None
+        return kept[0] if len(kept) == 1 else "(" + " OR ".join(kept) + ")"
+
+    def and_expression(self) -> str | None:
+        parts = [self.not_expression()]
+        while self.peek() not in (None, ")", "OR"):
+            if self.peek() == "AND":
+                self.take()
+                if self.peek() in (None, ")", "OR", "AND", "NOT"):
+                    raise _bad(self.query, "AND needs a term after it")
+            parts.append(self.not_expression())
+        kept = [part for part in parts if part is not None]
+        if not kept:
+            return None
+        return kept[0] if len(kept) == 1 else "(" + " AND ".join(kept) + ")"
+
+    def not_expression(self) -> str | None:
+        if self.peek() == "NOT":
+            raise _bad(self.query, "NOT needs a term before it, as in 'a NOT b'")
+        left = self.primary(highlight=True)
+        while self.peek() == "NOT":
+            self.take()
+            if self.peek() in (None, ")", "OR", "AND", "NOT"):
+                raise _bad(self.query, "NOT needs a term after it")
+            right = self.primary(highlight=False)
+            if left is None:
+                raise _bad(self.query, "NOT needs a searchable term before it")
+            if right is not None:
+                left = f"({left} NOT {right})"
+        return left
+
+    def primary(self, *, highlight: bool) -> str | None:
+        token = self.peek()
+        if token is None:
+            raise _bad(self.query, "it ends where a term was expected")
+        if token in ("AND", "OR"):
+            raise _bad(self.query, f"{token} needs a term before it")
+        self.take()
+        if token == "(":
+            inner = self.or_expression()
+            if self.peek() != ")":
+                raise _bad(self.query, "a parenthesis is not closed")
+            self.take()
+            return inner
+        if token == ")":
+            raise _bad(self.query, "a closing parenthesis has no opening one")
+        if token.startswith('"'):
+            if len(token) < 2 or not token.endswith('"'):
+                raise _bad(self.query, "a quote is not closed")
+            words = index_terms(token[1:-1])
+        else:
+            words = index_terms(token)
+        if not words:
+            return None
+        if highlight:
+            self.terms.update(words)
+        # Terms carry no quotes (the analysis drops punctuation); doubling keeps FTS5 safe anyway.
+        return '"' + " ".join(word.replace('"', '""') for word in words) + '"'
+
+
+def parse_query(query: str) -> tuple[str, frozenset[str]] | None:
+    """The FTS5 expression and the highlighted terms of ``query``; None when it has no terms.
+
+    Raises E301 for a malformed query (a dangling operator, an unclosed quote or parenthesis).
+    """
+    parsed = _Parser(query).parse()
+    return None if parsed is None else (parsed.fts, parsed.terms)
+
+
+# -- searching ------------------------------------------------------------------------------------
+
+
+def _date_bound(value: str | date | None, name: str) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    try:
+        datetime.fromisoformat(value)
+    except ValueError as err:
+        raise MarsadError("E301", f"{name} must be an ISO 8601 date, got {value!r}") from err
+    return value
+
+
+def search(
+    store: Store,
+    query: str,
+    *,
+    outlet: str | None = None,
+    since: str | date | None = None,
+    until: str | date | None = None,
+    actor: str | None = None,
+    technique: str | None = None,
+    min_propaganda: float | None = None,
+    limit: int = 20,
+    offset: int = 0,
+) -> SearchResults:
+    """Search ``store``; an empty query lists the articles the filters keep, newest first.
+
+    ``since`` and ``until`` are inclusive ISO dates (a day, or a full timestamp). Raises E301
+    for a malformed query or option.
+    """
+    if not 1 <= limit <= _MAX_LIMIT:
+        raise MarsadError("E301", f"limit must be between 1 and {_MAX_LIMIT}, got {limit}")
+    if offset < 0:
+        raise MarsadError("E301", f"offset must not be negative, got {offset}")
+    parsed = _Parser(query).parse() if query.strip() else None
+    if query.strip() and parsed is None:
+        raise MarsadError("E301", f"bad search query {query!r}: it holds no searchable word")
+    where: list[str] = []
+    params: list[Any] = []
+    if parsed is not None:
+        where.append("articles_fts MATCH ?")
+        params.append(parsed.fts)
+    if outlet is not None:
+        where.append("a.outlet = ?")
+        params.append(outlet)
+    lower = _date_bound(since, "since")
+    if lower is not None:
+        where.append("a.published >= ?")
+        params.append(lower)
+    upper = _date_bound(until, "until")
+    if upper is not None:
+        # Inclusive: "2015-07-21" keeps every timestamp of that day.
+        where.append("substr(a.published, 1, ?) <= ?")
+        params.extend([len(upper), upper])
+    if actor is not None:
+        where.append("EXISTS (SELECT 1 FROM article_actors x WHERE x.article = a.rid AND x.actor = ?)")
+        params.append(actor)
+    if technique is not None:
+        where.append(
+            "EXISTS (SELECT 1 FROM article_techniques t WHERE t.article = a.rid AND t.technique = ?)"
+        )
+        params.append(technique)
+    if min_propaganda is not None:
+        where.append("a.propaganda >= ?")
+        params.append(float(min_propaganda))
+    clause = (" WHERE " + " AND ".join(where)) if where else ""
+    if parsed is not None:
+        source = "articles_fts JOIN articles a ON a.rid = articles_fts.rowid"
+        score = f"-bm25(articles_fts, {_WEIGHTS[0]}, {_WEIGHTS[1]})"
+        order = "ORDER BY score DESC, a.rid"
+    else:
+        source = "articles a"
+        score = "NULL"
+        order = "ORDER BY a.published DESC, a.rid DESC"
+    connection = store.connection
+    total = connection.execute(f"SELECT COUNT(*) FROM {source}{clause}", params).fetchone()[0]
+    rows = connection.execute(
+        f"SELECT a.id, a.title, a.outlet, a.published, a.text, {score} AS score "
+        f"FROM {source}{clause} {order} LIMIT ? OFFSET ?",
+        (*params, limit, offset),
+    ).fetchall()
+    terms = parsed.terms if parsed is not None else frozenset()
+    hits = []
+    for article_id, title, outlet_name, published, text, rank in rows:
+        snippet, highlights = make_snippet(text, terms)
+        hits.append(
+            SearchHit(
+                id=article_id,
+                title=title,
+                outlet=outlet_name,
+                published=published,
+                score=None if rank is None else round(float(rank), 4),
+                snippet=snippet,
+                highlights=highlights,
+            )
+        )
+    return SearchResults(query=query, total=int(total), hits=hits, limit=limit, offset=offset)
+
+
+def make_snippet(
+    text: str, terms: frozenset[str], *, size: int = _SNIPPET_TOKENS, markers: tuple[str, str] = MARKERS
+) -> tuple[str, list[tuple[int, int]]]:
+    """A window of about ``size`` words of ``text`` holding the most query terms, with markers.
+
+    Returns the snippet and the ``(start, end)`` offsets in ``text`` of every matched word.
+    """
+    tokens = token_terms(text)
+    matched = [index for index, (_, _, term) in enumerate(tokens) if term in terms]
+    highlights = [(tokens[index][0], tokens[index][1]) for index in matched]
+    if not tokens:
+        return "", highlights
+    first = 0
+    if matched:
+        # The window start that covers the most distinct matched terms (earliest on ties).
+        best = -1
+        for candidate in matched:
+            start = max(0, candidate - 3)
+            window = {tokens[i][2] for i in matched if start <= i < start + size}
+            if len(window) > best:
+                best, first = len(window), start
+    last = min(len(tokens), first + size) - 1
+    begin, end = tokens[first][0], tokens[last][1]
+    pieces = ["… " if first > 0 else ""]
+    cursor = begin
+    for start, stop in highlights:
+        if start < begin or stop > end:
+            continue
+        pieces.append(text[cursor:start])
+        pieces.append(markers[0] + text[start:stop] + markers[1])
+        cursor = stop
+    pieces.append(text[cursor:end])
+    if last < len(tokens) - 1:
+        pieces.append(" …")
+    return "".join(pieces).replace("\n", " "), highlights

@@ -1,0 +1,114 @@
+"""Search: Arabic-aware on both sides, phrases and operators, filters, snippets, coded errors."""
+
+from __future__ import annotations
+
+import pytest
+from corpus_texts import ECONOMY, FOOTBALL, WATER, make_article
+
+from marsad.corpus.search import MARKERS, parse_query, search
+from marsad.corpus.store import Store
+from marsad.document import Actor, article_id
+from marsad.errors import MarsadError
+
+SHORT = {
+    "us-a": "وصل وزير الخارجية الأمريكية إلى الرياض اليوم في زيارة رسمية تستغرق يومين.",
+    "us-b": "قالت أميركا إن المحادثات مع إيران مستمرة منذ أسابيع.",
+    "us-c": "رحبت الحكومة بموقف أمريكا من القضية وطالبت بخطوات عملية.",
+    "ru": "أَكَّدَ الرَّئِيسُ الرُّوسِيُّ أَنَّ بِلادَهُ مُسْتَعِدَّةٌ لِلْحِوَارِ مَعَ جِيرَانِهَا.",
+    "weather": "الطقس حار في جدة و الرياض أو مكة طوال الأسبوع.",
+}
+
+
+@pytest.fixture
+def filled(store: Store) -> Store:
+    for number, (key, text) in enumerate(SHORT.items()):
+        store.upsert(
+            make_article(
+                text,
+                url=f"https://news.example/{key}",
+                outlet="okaz" if number % 2 else "spa",
+                published=f"2015-07-2{number}T10:00:00",
+                title=f"خبر {key}",
+                actors=[Actor("USA", "أمريكا", "United States", "state", 1)] if key.startswith("us") else [],
+                techniques=[(0, 5, "Loaded_Language")] if key == "us-c" else None,
+                propaganda=0.8 if key == "us-c" else 0.1,
+            )
+        )
+    for key, paragraphs in (("water", WATER), ("football", FOOTBALL), ("economy", ECONOMY)):
+        store.upsert(make_article(paragraphs, url=f"https://news.example/{key}", published="2015-08-01"))
+    return store
+
+
+def _ids(results: object) -> set[str]:
+    return {hit.title.split()[-1] for hit in results.hits if hit.title}  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("query", ["أمريكا", "الأمريكية", "أميركا", "امريكا", "الأميركيين"])
+def test_spellings_and_forms_of_america_find_each_other(filled: Store, query: str) -> None:
+    assert _ids(search(filled, query)) == {"us-a", "us-b", "us-c"}
+
+
+@pytest.mark.parametrize("query", ["الرئيس الروسي", "مستعدة للحوار", "جيرانها"])
+def test_diacritised_text_is_found_by_a_plain_query(filled: Store, query: str) -> None:
+    assert _ids(search(filled, query)) == {"ru"}
+
+
+def test_a_diacritised_query_finds_plain_text(filled: Store) -> None:
+    assert _ids(search(filled, "الرِّيَاض")) == {"us-a", "weather"}
+
+
+def test_phrases_and_operators(filled: Store) -> None:
+    assert _ids(search(filled, '"وزير الخارجية"')) == {"us-a"}
+    assert _ids(search(filled, '"الخارجية وزير"')) == set()
+    assert _ids(search(filled, "الرياض NOT جدة")) == {"us-a"}
+    assert _ids(search(filled, "إيران OR الروسي")) == {"us-b", "ru"}
+    assert _ids(search(filled, "(الرياض OR مكة) AND حار")) == {"weather"}
+    assert _ids(search(filled, "الرياض يومين")) == {"us-a"}
+
+
+def test_arabic_and_or_not_words_are_plain_words(filled: Store) -> None:
+    # "و" and "أو" are searched as words, so only the text containing them matches.
+    assert _ids(search(filled, "جدة و مكة")) == {"weather"}
+    assert parse_query("جدة أو مكة") == ('("جده" AND "او" AND "مكه")', frozenset({"جده", "او", "مكه"}))
+    assert parse_query("جدة ليس مكة") is not None and " NOT " not in parse_query("جدة ليس مكة")[0]  # type: ignore[index]
+
+
+def test_filters_combine_with_text(filled: Store) -> None:
+    assert _ids(search(filled, "أمريكا", outlet="okaz")) == {"us-b"}
+    assert _ids(search(filled, "أمريكا", since="2015-07-21", until="2015-07-22")) == {"us-b", "us-c"}
+    assert _ids(search(filled, "", actor="USA")) == {"us-a", "us-b", "us-c"}
+    assert _ids(search(filled, "أمريكا", technique="Loaded_Language")) == {"us-c"}
+    assert _ids(search(filled, "أمريكا", min_propaganda=0.5)) == {"us-c"}
+    assert search(filled, "", until="2015-07-20").total == 1
+
+
+def test_ranking_and_paging(filled: Store) -> None:
+    results = search(filled, "النصر")
+    assert results.total == 1 and results.hits[0].score is not None and results.hits[0].score > 0
+    page = search(filled, "أمريكا", limit=2, offset=2)
+    assert page.total == 3 and len(page.hits) == 1
+
+
+def test_snippet_marks_matched_words_at_their_original_offsets(filled: Store) -> None:
+    article = filled.get(article_id(text="", url="https://news.example/ru"))
+    assert article is not None
+    hit = search(filled, "الرئيس الروسي").hits[0]
+    surfaces = [article.text[start:end] for start, end in hit.highlights]
+    assert surfaces == ["الرَّئِيسُ", "الرُّوسِيُّ"]
+    assert f"{MARKERS[0]}الرَّئِيسُ{MARKERS[1]} {MARKERS[0]}الرُّوسِيُّ{MARKERS[1]}" in hit.snippet
+
+
+@pytest.mark.parametrize(
+    "query", ["AND مكة", "مكة AND", '"مكة جدة', "(مكة", "مكة)", "NOT مكة", "مكة NOT", "...", "مكة OR OR جدة"]
+)
+def test_malformed_queries_raise_a_coded_error(filled: Store, query: str) -> None:
+    with pytest.raises(MarsadError) as caught:
+        search(filled, query)
+    assert caught.value.code == "E301"
+
+
+def test_bad_options_raise_a_coded_error(filled: Store) -> None:
+    for options in ({"limit": 0}, {"offset": -1}, {"since": "last week"}):
+        with pytest.raises(MarsadError) as caught:
+            search(filled, "مكة", **options)  # type: ignore[arg-type]
+        assert caught.value.code == "E301"
