@@ -14,13 +14,18 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-# The main job on the bundled examples.
+# The main job on the bundled examples: analyse them into an embedded SQLite corpus, then query it.
 demo: install
 	mkdir -p out
-	$(BIN)/marsad analyze examples/articles.jsonl --format jsonl --output out/examples.jsonl
+	rm -f out/demo.db out/demo.db-wal out/demo.db-shm
+	$(BIN)/marsad ingest examples/articles.jsonl examples/page.html examples/feed.xml --db out/demo.db --no-progress
+	$(BIN)/marsad analyze examples/articles.jsonl --format jsonl --output out/examples.jsonl --no-progress
 	$(BIN)/marsad analyze examples/page.html --format html --output out/page.html
-	$(BIN)/marsad analyze examples/single --format text
-	@echo "demo: wrote out/examples.jsonl and out/page.html"
+	$(BIN)/marsad analyze examples/single/ex20-opinion-washington.txt --format text
+	$(BIN)/marsad search '"الحد من الأسلحة"' --db out/demo.db --limit 3
+	$(BIN)/marsad syndication --db out/demo.db
+	@echo
+	@echo "demo: corpus out/demo.db, JSON Lines out/examples.jsonl, page out/page.html"
 
 test: install
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile

@@ -217,6 +217,228 @@ def steps() -> None:
     typer.echo(f"default pipeline: {' -> '.join(DEFAULT_STEPS)}")
 
 
+class ListFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+DbOption = Annotated[Path, typer.Option("--db", help="The corpus database (SQLite).")]
+
+
+def _fail(err: MarsadError) -> typer.Exit:
+    report_error(err)
+    return typer.Exit(EXIT_USAGE if err.code == "E301" else EXIT_SOME_FAILED)
+
+
+def _open_store(db: Path) -> Any:
+    from marsad.corpus.store import Store
+
+    if not db.exists():
+        raise _fail(
+            MarsadError(
+                "E101", "no corpus database here; run 'marsad ingest PATH --db FILE' first", input=str(db)
+            )
+        )
+    return Store.open(db)
+
+
+def _echo_json(data: Any) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=_jsonable))
+
+
+@app.command()
+def ingest(
+    paths: Annotated[
+        list[str], typer.Argument(help="Files, directories, feed URLs, or - for standard input.")
+    ],
+    db: DbOption = Path("marsad.db"),
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Worker processes.")] = 1,
+    progress: Annotated[
+        bool | None, typer.Option("--progress/--no-progress", help="Progress bar on standard error.")
+    ] = None,
+    output_format: Annotated[ListFormat, typer.Option("--format", "-f")] = ListFormat.text,
+) -> None:
+    """Analyse articles and store them in a corpus; the same article twice is stored once."""
+    from marsad.corpus.store import ingest as ingest_paths
+
+    show_progress = sys.stderr.isatty() if progress is None else progress
+    try:
+        summary = ingest_paths(paths, db=db, jobs=jobs, progress=show_progress)
+    except MarsadError as err:
+        raise _fail(err) from None
+    for failure in summary.failures:
+        report_error(failure)
+    if output_format is ListFormat.json:
+        _echo_json(summary.to_json())
+    else:
+        typer.echo(
+            f"ingested into {db}: {summary.new} new, {summary.updated} updated, "
+            f"{summary.unchanged} unchanged, {summary.failed} failed"
+        )
+    if summary.failed:
+        raise typer.Exit(EXIT_SOME_FAILED)
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help='Arabic-aware: "phrases", AND, OR, NOT in capitals.')],
+    db: DbOption = Path("marsad.db"),
+    outlet: Annotated[str | None, typer.Option(help="Only this outlet.")] = None,
+    since: Annotated[str | None, typer.Option(help="Published on or after (ISO date).")] = None,
+    until: Annotated[str | None, typer.Option(help="Published on or before (ISO date).")] = None,
+    actor: Annotated[str | None, typer.Option(help="Only articles naming this actor id.")] = None,
+    technique: Annotated[str | None, typer.Option(help="Only articles with this technique.")] = None,
+    min_propaganda: Annotated[float | None, typer.Option(help="Propaganda score at least this.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000)] = 20,
+    offset: Annotated[int, typer.Option(min=0)] = 0,
+    output_format: Annotated[ListFormat, typer.Option("--format", "-f")] = ListFormat.text,
+) -> None:
+    """Search a corpus, ranked by BM25, with highlighted snippets."""
+    from marsad.corpus.search import search as run_search
+    from marsad.report.text import isolate
+
+    with _open_store(db) as store:
+        try:
+            results = run_search(
+                store,
+                query,
+                outlet=outlet,
+                since=since,
+                until=until,
+                actor=actor,
+                technique=technique,
+                min_propaganda=min_propaganda,
+                limit=limit,
+                offset=offset,
+            )
+        except MarsadError as err:
+            raise _fail(err) from None
+    if output_format is ListFormat.json:
+        _echo_json(results.to_json())
+        return
+    typer.echo(f"{results.total} articles match; showing {len(results.hits)} from {offset + 1}")
+    for hit in results.hits:
+        score = f"{hit.score:.2f}" if hit.score is not None else "-"
+        typer.echo(f"\n{hit.id}  {hit.published or ''}  {isolate(hit.outlet or '')}  score {score}")
+        if hit.title:
+            typer.echo(f"  {isolate(hit.title)}")
+        typer.echo(f"  {isolate(' '.join(hit.snippet.split()))}")
+
+
+@app.command()
+def copies(
+    article_id: Annotated[str, typer.Argument(help="An article id from the corpus.")],
+    db: DbOption = Path("marsad.db"),
+    output_format: Annotated[ListFormat, typer.Option("--format", "-f")] = ListFormat.text,
+) -> None:
+    """Where else an article's text ran: its copy cluster and passages reused both ways."""
+    from marsad.corpus.syndication import copies as find_copies
+
+    with _open_store(db) as store:
+        try:
+            data = find_copies(store, article_id)
+        except MarsadError as err:
+            raise _fail(err) from None
+    if output_format is ListFormat.json:
+        _echo_json(data)
+        return
+    from marsad.report.text import isolate
+
+    cluster = data.get("cluster") or {}
+    first = cluster.get("first") or {}
+    typer.echo(f"article {article_id}")
+    if first:
+        typer.echo(
+            f"first appearance: {first.get('id')}  {first.get('published') or ''}  {isolate(first.get('outlet') or '')}"
+        )
+    for copy in cluster.get("copies", []):
+        changed = copy.get("changes") or {}
+        notes = ", ".join(
+            f"{key} {value}" for key, value in changed.items() if isinstance(value, int | float) and value
+        )
+        typer.echo(
+            f"  copy {copy.get('id')}  {isolate(copy.get('outlet') or '')}  similarity {copy.get('similarity', 0):.2f}"
+            f"  delay {copy.get('delay_hours')} h  {notes}"
+        )
+    for direction in ("reuses", "reused_by"):
+        for reuse in data.get(direction, []):
+            typer.echo(
+                f"  {direction.replace('_', ' ')} {reuse.get('id') or reuse.get('other')}  {json.dumps(reuse.get('share'), default=str)}"
+            )
+    if not cluster.get("copies") and not data.get("reuses") and not data.get("reused_by"):
+        typer.echo("  no copies or reused passages found")
+
+
+@app.command()
+def syndication(
+    db: DbOption = Path("marsad.db"),
+    since: Annotated[str | None, typer.Option(help="First appearance on or after (ISO date).")] = None,
+    until: Annotated[str | None, typer.Option(help="First appearance on or before (ISO date).")] = None,
+    output_format: Annotated[ListFormat, typer.Option("--format", "-f")] = ListFormat.text,
+) -> None:
+    """The copy clusters and the outlet-to-outlet copy network."""
+    from marsad.corpus.syndication import syndication as network
+    from marsad.report.text import isolate
+
+    with _open_store(db) as store:
+        try:
+            data = network(store, since=since, until=until)
+        except MarsadError as err:
+            raise _fail(err) from None
+    if output_format is ListFormat.json:
+        _echo_json(data)
+        return
+    typer.echo(f"{len(data.get('clusters', []))} copy clusters")
+    for edge in data.get("network", []):
+        typer.echo(
+            f"  {isolate(str(edge.get('source')))} -> {isolate(str(edge.get('target')))}: "
+            f"{edge.get('copies', 0)} copies, {edge.get('reuses', 0)} reuses, "
+            f"median delay {edge.get('median_delay_hours')} h"
+        )
+
+
+profile_app = typer.Typer(help="Profiles of outlets and actors in a corpus.", no_args_is_help=True)
+app.add_typer(profile_app, name="profile")
+
+
+@profile_app.command("outlet")
+def profile_outlet(
+    name: Annotated[str, typer.Argument(help="The outlet's name as stored.")],
+    db: DbOption = Path("marsad.db"),
+    output_format: Annotated[ListFormat, typer.Option("--format", "-f")] = ListFormat.text,
+) -> None:
+    """An outlet's techniques, sourcing, actors and copies."""
+    _profile("outlet", name, db=db, output_format=output_format)
+
+
+@profile_app.command("actor")
+def profile_actor(
+    actor_id: Annotated[str, typer.Argument(help="An actor id, e.g. RUS, nato, vladimir-putin.")],
+    db: DbOption = Path("marsad.db"),
+    output_format: Annotated[ListFormat, typer.Option("--format", "-f")] = ListFormat.text,
+) -> None:
+    """An actor's mentions and tone over time, and who is named with it."""
+    _profile("actor", actor_id, db=db, output_format=output_format)
+
+
+def _profile(kind: str, key: str, *, db: Path, output_format: ListFormat) -> None:
+    import importlib
+
+    try:
+        profiles = importlib.import_module("marsad.corpus.profiles")
+    except ImportError:
+        raise usage_error("profiles are not available in this installation") from None
+    with _open_store(db) as store:
+        try:
+            data = getattr(profiles, f"{kind}_profile")(store, key)
+        except MarsadError as err:
+            raise _fail(err) from None
+    if output_format is ListFormat.json:
+        _echo_json(data)
+    else:
+        typer.echo(getattr(profiles, f"format_{kind}_profile")(data))
+
+
 # name -> (module, training function, evaluation function); imported only when used.
 MODELS: dict[str, tuple[str, str, str]] = {
     "ner": ("marsad.models.ner", "train_ner", "evaluate_ner"),
