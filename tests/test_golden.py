@@ -49,7 +49,9 @@ def test_example_output_matches_golden(name: str) -> None:
     for index, (got, want) in enumerate(zip(actual, expected, strict=True)):
         if got != want:
             got_data, want_data = json.loads(got), json.loads(want)
-            differing = sorted(key for key in set(got_data) | set(want_data) if got_data.get(key) != want_data.get(key))
+            differing = sorted(
+                key for key in set(got_data) | set(want_data) if got_data.get(key) != want_data.get(key)
+            )
             pytest.fail(f"{name} article {index + 1} differs from golden in: {', '.join(differing)}")
 
 

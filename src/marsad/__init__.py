@@ -4,6 +4,6 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from marsad.api import analyze, analyze_many  # noqa: E402
+from marsad.api import analyze, analyze_many
 
 __all__ = ["__version__", "analyze", "analyze_many"]
