@@ -45,14 +45,15 @@ class TextStep(Step):
         article.views["normalised"] = normalised
         tokens = tokenise(text, normalised=normalised)
         article.views["tokens"] = tokens
+        paragraphs = split_paragraphs(text)
         article.set_layer(
             "paragraphs",
-            [
-                Span(start, end, "paragraph", 0.0, _UNJUDGED_PARAGRAPH)
-                for start, end in split_paragraphs(text)
-            ],
+            [Span(start, end, "paragraph", 0.0, _UNJUDGED_PARAGRAPH) for start, end in paragraphs],
         )
-        article.set_layer("sentences", [Span(start, end, "sentence") for start, end in split_sentences(text)])
+        article.set_layer(
+            "sentences",
+            [Span(start, end, "sentence") for start, end in split_sentences(text, paragraphs=paragraphs)],
+        )
         if not _mostly_arabic(tokens):
             article.meta.language = "other"
             warnings = article.meta.extra.setdefault("warnings", [])

@@ -57,6 +57,7 @@ def render_html(article: Article) -> str:
         _actors_section(article),
         _attributions_section(article),
         _claims_section(article),
+        _checkworthy_section(article),
         _persuasion_section(article),
         f'<footer>marsad · <span class="ltr">{escape(article.id)}</span> · steps: '
         f"{escape(', '.join(article.steps) or 'none')}</footer>",
@@ -217,6 +218,20 @@ def _claims_section(article: Article) -> str:
             ]
         )
     return _table("الادعاءات / Claims", ["kind", "text", "value", "unit", "check-worthiness"], rows)
+
+
+def _checkworthy_section(article: Article) -> str:
+    ranking = article.meta.extra.get("checkworthy") or []
+    sentences = article.layer("sentences")
+    rows = [
+        [
+            f'<span class="ltr">{item["score"]:.2f}</span>',
+            f"<bdi>{escape(excerpt(article.text, sentences[item['sentence']], limit=200))}</bdi>",
+        ]
+        for item in ranking[:10]
+        if 0 <= item["sentence"] < len(sentences)
+    ]
+    return _table("جمل جديرة بالتحقق / Sentences worth checking", ["score", "sentence"], rows)
 
 
 def _persuasion_section(article: Article) -> str:

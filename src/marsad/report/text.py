@@ -101,6 +101,16 @@ def render_text(article: Article) -> str:
                 + f"  (sentence {span.attrs.get('sentence')}){worth_text}"
             )
 
+    ranking = article.meta.extra.get("checkworthy") or []
+    sentences = article.layer("sentences")
+    if ranking and sentences:
+        add("")
+        add("SENTENCES MOST WORTH CHECKING (check-worthiness score)")
+        for item in ranking[:5]:
+            index = item["sentence"]
+            if 0 <= index < len(sentences):
+                add(f"  {item['score']:.2f}  #{index}  {isolate(excerpt(text, sentences[index], limit=100))}")
+
     paragraphs = article.layer("paragraphs")
     flagged = [p for p in paragraphs if p.attrs.get("propagandistic")]
     spans = article.layer("persuasion")

@@ -102,10 +102,13 @@ def _sentence_ends(text: str, start: int, end: int) -> list[int]:
     return ends
 
 
-def split_sentences(text: str) -> list[tuple[int, int]]:
-    """Sentence spans of ``text``, in order, trimmed, none empty, each inside one paragraph."""
+def split_sentences(text: str, *, paragraphs: list[tuple[int, int]] | None = None) -> list[tuple[int, int]]:
+    """Sentence spans of ``text``, in order, trimmed, none empty, each inside one paragraph.
+
+    ``paragraphs`` is ``split_paragraphs(text)`` when the caller already has it.
+    """
     sentences: list[tuple[int, int]] = []
-    for paragraph_start, paragraph_end in split_paragraphs(text):
+    for paragraph_start, paragraph_end in split_paragraphs(text) if paragraphs is None else paragraphs:
         current = paragraph_start
         for stop in [*_sentence_ends(text, paragraph_start, paragraph_end), paragraph_end]:
             start, end = _trim(text, current, stop)

@@ -199,9 +199,19 @@ def _hamza_mask(normalised: Normalised, start: int, word: str) -> int:
     return mask
 
 
-# A plain dict in front of the lru_cache: the common case (no hamza alef in the word) is one lookup.
-_TEMPLATES: dict[str, _Template] = {}
+# A plain dict in front of the lru_cache: word -> () when the word has no clitic and no hamza
+# question, else (its template without hamza information, whether a hamza alef could change it).
+_PLANS: dict[str, tuple[Any, ...]] = {}
 _TEMPLATE_CACHE_SIZE = 300_000
+
+
+def _plan(norm: str) -> tuple[Any, ...]:
+    if len(norm) < 3:
+        return ()
+    template = _template(norm, 0)
+    # A hamza alef at the article's or a future prefix's place can change the analysis.
+    hamza_sensitive = bool(template) or "سا" in norm[:4]
+    return (template, hamza_sensitive) if (template or hamza_sensitive) else ()
 
 
 @lru_cache(maxsize=20_000)
@@ -268,7 +278,8 @@ def tokenise(text: str, *, normalised: Normalised | None = None) -> list[Token]:
     tokens: list[Token] = []
     append = tokens.append
     last_end = 0
-    templates = _TEMPLATES
+    plans = _PLANS
+    mark_kinds = _MARK_KINDS
     new = _tuple_new
     for match in _TOKEN_RE.finditer(normalised.text):
         kind = match.lastgroup or "other"
@@ -283,16 +294,16 @@ def tokenise(text: str, *, normalised: Normalised | None = None) -> list[Token]:
                 original_end += 1
         pieces: tuple[Any, ...] = ()
         if kind == "word":
-            if len(norm) >= 3:
-                template = templates.get(norm)
-                if template is None:
-                    template = _template(norm, 0)
-                    if len(templates) >= _TEMPLATE_CACHE_SIZE:
-                        templates.clear()
-                    templates[norm] = template
-                if (template or "سا" in norm[:4]) and not _HAMZA_ALEFS.isdisjoint(
-                    original[original_start:original_end]
-                ):
+            # One dict lookup for most words: () means "no clitic, nothing to check".
+            entry = plans.get(norm)
+            if entry is None:
+                entry = _plan(norm)
+                if len(plans) >= _TEMPLATE_CACHE_SIZE:
+                    plans.clear()
+                plans[norm] = entry
+            if entry:
+                template, hamza_sensitive = entry
+                if hamza_sensitive and not _HAMZA_ALEFS.isdisjoint(original[original_start:original_end]):
                     template = _template(norm, _hamza_mask(normalised, start, norm))
                 if template:
                     if simple_words and original_end - original_start == end - start:
@@ -300,7 +311,7 @@ def tokenise(text: str, *, normalised: Normalised | None = None) -> list[Token]:
                     else:
                         pieces = _segments_mapped(normalised, start, original_end, template)
         elif kind == "other":
-            kind = _mark_kind(norm)
+            kind = mark_kinds.get(norm) or _mark_kind(norm)
         if original_start < last_end:
             # One source character produced several view words (a ligature such as ﷺ): merge them.
             previous = tokens.pop()
