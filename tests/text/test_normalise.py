@@ -130,3 +130,14 @@ def test_span_round_trip(text: str, search: bool, data: st.DataObject) -> None:
     o_start, o_end = n.to_original(start, end)
     assert 0 <= o_start <= o_end <= len(text)
     assert normalise_text(text[o_start:o_end], search=search) == n.text[start:end]
+
+
+@given(_TEXTS, st.booleans())
+def test_chained_replacements_equal_one_simultaneous_translation(text: str, search: bool) -> None:
+    # The fast view applies substitutions one pair at a time; that must equal str.translate.
+    from marsad.text import normalise as module
+
+    tables = module._tables(search)
+    if tables.expanding_re is not None and tables.expanding_re.search(text):
+        return
+    assert module._view(text, tables) == text.translate(tables.table)

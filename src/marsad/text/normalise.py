@@ -63,10 +63,33 @@ class _Tables:
     expanding_re: re.Pattern[str] | None
     deletable_re: re.Pattern[str]
     attaching: frozenset[str]  # deleted characters that belong to the preceding character
+    # The same 1:1 substitutions as ``table``, for chained str.replace: a scan per pair is cheaper
+    # than str.translate's per-character dictionary lookup on non-ASCII text (2.6x here).
+    replacements: tuple[tuple[str, str], ...]
+    deletable_runs_re: re.Pattern[str]
 
 
 def _char_class(chars: set[str]) -> str:
     return "[" + "".join(re.escape(c) for c in sorted(chars)) + "]"
+
+
+# Characters that most Arabic news text contains, checked first.
+_COMMON = "أإآىؤئة٠١٢٣٤٥٦٧٨٩"
+
+
+def _frequency(pair: tuple[str, str]) -> tuple[int, str]:
+    position = _COMMON.find(pair[0])
+    return (position if position >= 0 else len(_COMMON), pair[0])
+
+
+def _view(text: str, tables: _Tables) -> str:
+    """The normalised view of a text without expanding characters (same as ``translate``)."""
+    if tables.deletable_re.search(text) is not None:
+        text = tables.deletable_runs_re.sub("", text)
+    for source, target in tables.replacements:
+        if source in text:
+            text = text.replace(source, target)
+    return text
 
 
 def _build(*, search: bool) -> _Tables:
@@ -115,6 +138,11 @@ def _build(*, search: bool) -> _Tables:
         expanding_re=re.compile(_char_class(set(expanding))) if expanding else None,
         deletable_re=re.compile(_char_class(deleted)),
         attaching=frozenset(attaching),
+        # Frequent pairs first; outputs are fixed points of the mapping, so chaining is safe.
+        replacements=tuple(
+            sorted(((c, v) for c, v in base.items() if len(c) == 1 and c != v), key=_frequency)
+        ),
+        deletable_runs_re=re.compile(_char_class(deleted) + "+"),
     )
 
 
@@ -183,7 +211,7 @@ def normalise(text: str, *, search: bool = False) -> Normalised:
     """
     tables = _tables(search)
     if tables.expanding_re is None or tables.expanding_re.search(text) is None:
-        view = text.translate(tables.table)
+        view = _view(text, tables)
         if len(view) == len(text):
             return Normalised(view, text, None, tables.attaching)
         # Only deletions happened: the view keeps every other character, in order.
@@ -219,5 +247,5 @@ def normalise_text(text: str, *, search: bool = False) -> str:
     """The same view as :func:`normalise`, without the offset map."""
     tables = _tables(search)
     if tables.expanding_re is None or tables.expanding_re.search(text) is None:
-        return text.translate(tables.table)
+        return _view(text, tables)
     return _normalise_slow(text, tables).text
