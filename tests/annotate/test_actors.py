@@ -5,7 +5,6 @@ from __future__ import annotations
 import gzip
 import itertools
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -350,7 +349,8 @@ def test_an_article_that_names_no_one(gazetteer: Gazetteer) -> None:
 
 
 @pytest.mark.data
-def test_matching_is_fast_on_real_news(gazetteer: Gazetteer, data_dir: Path) -> None:
+def test_matching_finds_actors_in_real_news(gazetteer: Gazetteer, data_dir: Path) -> None:
+    # Speed is measured by bench/ and `python -m marsad.annotate.actors bench`, not asserted here.
     path = data_dir / "corpora" / "saudinewsnet" / "saudinewsnet.jsonl.gz"
     if not path.exists():
         pytest.skip(f"{path} is absent")
@@ -360,9 +360,9 @@ def test_matching_is_fast_on_real_news(gazetteer: Gazetteer, data_dir: Path) -> 
             texts.append(json.loads(line).get("content") or "")
             if len(texts) == 300:
                 break
-    started = time.perf_counter()
-    mentions = sum(len(gazetteer.match(text)) for text in texts)
-    seconds = time.perf_counter() - started
-    assert mentions > 300
-    # The target is 1,000 articles/s on one core; the test allows for a machine shared with others.
-    assert len(texts) / seconds > 250, f"{len(texts) / seconds:.0f} articles/s"
+    matches = [match for text in texts for match in gazetteer.match(text)]
+    assert len(matches) > 300
+    for text in texts[:50]:
+        for match in gazetteer.match(text):
+            assert 0 <= match.start < match.end <= len(text)
+    assert {"SAU", "USA"} <= {match.actor_id for match in matches}

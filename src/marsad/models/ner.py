@@ -1,0 +1,566 @@
+"""The NER model: a CRF over lexical, cluster and cue features, trained on ANERcorp.
+
+Features are built per distinct word once and cached (lists of strings for the word itself and for
+its role as a neighbour), so tagging a sentence is mostly list concatenation plus CRFsuite.
+Generalisation to names never seen in training comes from three sources that do not memorise
+names: word clusters learnt from unlabelled news (:mod:`marsad.models.ner_clusters`), how often a
+word appears with ال in that news, and cue lexicons (titles, name connectors, organisation and
+place head words, a small gazetteer) under ``models/data/ner_lexicon/``.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import json
+import math
+import shutil
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from marsad.errors import error
+from marsad.models.ner_clusters import ClusterTable, ContextCues, normalise_word
+
+__all__ = [
+    "ALL_GROUPS",
+    "FeatureExtractor",
+    "NerModel",
+    "load_lexicon",
+    "train_crf",
+    "train_ner",
+]
+
+MODEL_FILE = "ner.crfsuite"
+CLUSTER_FILE = "ner_clusters.tsv.gz"
+META_FILE = "ner_meta.json"
+SOFT_FILE = "ner_selftrain.tsv.gz"
+# Tokens of unlabelled news tagged by the first-pass model for the self-training features.
+SELFTRAIN_TOKENS = 2_000_000
+ENTITY_TYPES = ("PER", "LOC", "ORG", "MISC")
+
+# Feature groups, switched on one by one in the experiments (bench/ner_experiments.py).
+ALL_GROUPS = frozenset({"base", "clusters", "lexicon"})
+
+# Chosen by 5-fold cross-validation on the training split (docs/models/ner.md).
+DEFAULT_PARAMS: dict[str, Any] = {"c1": 0.05, "c2": 0.05, "max_iterations": 150}
+# Marginal P(O) under which an O token takes its best entity tag (see decode); chosen by CV.
+O_THRESHOLD: float | None = None
+
+_FOREIGN_LETTERS = frozenset("گچڤپژ")
+_LONG_VOWELS = frozenset("اوي")
+_PROCLITIC_CONJ = "وف"
+_PROCLITIC_PREP = "بلك"
+
+
+@dataclass(frozen=True, slots=True)
+class Lexicon:
+    titles: frozenset[str]
+    connectors: frozenset[str]
+    first_names: frozenset[str]
+    org_heads: frozenset[str]
+    loc_heads: frozenset[str]
+    # phrase (tuple of normalised words) -> entity type, for the longest-match gazetteer
+    phrases: dict[tuple[str, ...], str]
+    max_phrase: int
+
+
+def _read_list(name: str) -> list[str]:
+    resource = importlib.resources.files("marsad.models") / "data" / "ner_lexicon" / name
+    lines = resource.read_text(encoding="utf-8").splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+
+
+def load_lexicon() -> Lexicon:
+    """Read the cue lists and the gazetteer from package data, normalised for matching."""
+
+    def words(name: str) -> frozenset[str]:
+        return frozenset(normalise_word(w) for w in _read_list(name))
+
+    phrases: dict[tuple[str, ...], str] = {}
+    for name, kind in (("places.txt", "LOC"), ("organisations.txt", "ORG")):
+        for entry in _read_list(name):
+            phrases[tuple(normalise_word(w) for w in entry.split())] = kind
+    return Lexicon(
+        titles=words("person_titles.txt"),
+        connectors=words("person_connectors.txt"),
+        first_names=words("first_names.txt"),
+        org_heads=words("org_heads.txt"),
+        loc_heads=words("loc_heads.txt"),
+        phrases=phrases,
+        max_phrase=max(len(p) for p in phrases),
+    )
+
+
+def context_cues(lexicon: Lexicon) -> ContextCues:
+    """The cue words whose right-hand neighbours the cluster table counts."""
+    places = lexicon.loc_heads | {normalise_word(w) for w in ("في", "إلى", "بمدينة", "العاصمة")}
+    return ContextCues(
+        titles=lexicon.titles, connectors=lexicon.connectors, places=places, org_heads=lexicon.org_heads
+    )
+
+
+def _share_bucket(share: float) -> int:
+    return 0 if share < 0.02 else 1 if share < 0.1 else 2 if share < 0.3 else 3
+
+
+def split_clitics(norm: str, table: ClusterTable | None) -> tuple[str, str, str]:
+    """Split a normalised word into (proclitics, core with ال kept, stem without ال).
+
+    A conjunction or preposition is stripped only when the corpus knows the rest at least as well
+    as the whole word, so names that begin with those letters (بغداد، واشنطن، لندن) stay whole.
+    """
+    core, prefix = norm, ""
+    if table is not None and len(norm) > 3:
+        best = table.count(norm) * 2
+        for cut in (1, 2):
+            head, rest = norm[:cut], norm[cut:]
+            valid = (
+                head[0] in _PROCLITIC_CONJ + _PROCLITIC_PREP
+                if cut == 1
+                else (head[0] in _PROCLITIC_CONJ and head[1] in _PROCLITIC_PREP)
+            )
+            if not valid or len(rest) < 2:
+                continue
+            options = [rest]
+            if head[-1] == "ل" and rest.startswith("ل"):
+                # ل + ال is written لل: the article's alef is dropped
+                options.append("ا" + rest)
+            for option in options:
+                count = table.count(option)
+                if count > best:
+                    best, core, prefix = count, option, head
+    elif len(norm) > 4 and norm[0] in _PROCLITIC_CONJ + _PROCLITIC_PREP and norm[1:3] == "ال":
+        core, prefix = norm[1:], norm[0]
+    stem = core[2:] if core.startswith("ال") and len(core) > 3 else core
+    return prefix, core, stem
+
+
+class FeatureExtractor:
+    """Turns sentences of surface tokens into CRFsuite feature lists, caching per distinct word."""
+
+    def __init__(
+        self,
+        *,
+        table: ClusterTable | None,
+        lexicon: Lexicon | None,
+        groups: frozenset[str] = ALL_GROUPS,
+        soft: dict[str, tuple[float, ...]] | None = None,
+        cache_limit: int = 300_000,
+    ) -> None:
+        self.soft = soft
+        self.table = table if "clusters" in groups else None
+        self.split_table = table
+        self.lexicon = lexicon if "lexicon" in groups else None
+        self.groups = groups
+        self.cache_limit = cache_limit
+        self._cache: dict[str, tuple[list[str], list[str], list[str], list[str], list[str], str]] = {}
+
+    def _word(self, token: str) -> tuple[list[str], list[str], list[str], list[str], list[str], str]:
+        norm = normalise_word(token)
+        prefix, core, stem = split_clitics(norm, self.split_table)
+        own = [f"w={norm}", f"st={stem}", f"pf={prefix}", f"len={min(len(stem), 9)}"]
+        near: list[str] = [f"w={norm}", f"st={stem}"]
+        far: list[str] = [f"st={stem}"]
+        if not any(ch.isalpha() for ch in norm):
+            own.append("digit" if any(ch.isdigit() for ch in norm) else "punct")
+        elif norm.isascii():
+            own.append("latin")
+        else:
+            for n in (1, 2, 3):
+                if len(stem) > n:
+                    own.append(f"s{n}={stem[-n:]}")
+                    own.append(f"p{n}={stem[:n]}")
+            if core.startswith("ال"):
+                own.append("definite")
+        if self.table is not None:
+            entry = self.table.get(norm) or self.table.get(core) or self.table.get(stem)
+            if entry is None and not core.startswith("ال"):
+                entry = self.table.get("ال" + stem)
+            if entry is None:
+                own.append("c=none")
+                near.append("c=none")
+            else:
+                c32, c128, c512 = entry.clusters
+                own.extend((f"a={c32}", f"b={c128}", f"c={c512}"))
+                near.extend((f"a={c32}", f"b={c128}", f"c={c512}"))
+                far.append(f"b={c128}")
+            count = self.table.count(core) or self.table.count(norm)
+            own.append(f"freq={int(math.log2(count + 1)) // 2}")
+            bare = self.table.get(stem)
+            if bare is not None and bare.count + self.table.count("ال" + stem) >= 5:
+                share = bare.definite_share
+                own.append(f"def={0 if share < 0.05 else 1 if share < 0.3 else 2 if share < 0.7 else 3}")
+            if entry is not None and entry.count >= 5:
+                for name, share in zip(("ct", "cn", "cp", "co"), entry.contexts, strict=True):
+                    own.append(f"{name}={_share_bucket(share)}")
+        if self.lexicon is not None:
+            lex = self.lexicon
+            cues = []
+            if core in lex.titles or norm in lex.titles:
+                cues.append("title")
+            if norm in lex.connectors or core in lex.connectors or norm.startswith("عبد"):
+                cues.append("conn")
+            if core in lex.first_names or stem in lex.first_names:
+                cues.append("fname")
+            if core in lex.org_heads or stem in lex.org_heads:
+                cues.append("orghead")
+            if core in lex.loc_heads or stem in lex.loc_heads:
+                cues.append("lochead")
+            own.extend(cues)
+            near.extend(cues)
+            far.extend(c for c in cues if c == "title")
+            if any(ch in _FOREIGN_LETTERS for ch in norm):
+                own.append("foreign")
+            letters = [ch for ch in stem if ch.isalpha()]
+            if len(letters) >= 3:
+                share = sum(ch in _LONG_VOWELS for ch in letters) / len(letters)
+                own.append(f"vow={min(int(share * 5), 3)}")
+            if core.startswith("ال") and (stem.endswith("ي") or stem.endswith("يه")):
+                own.append("nisba")
+        if self.soft is not None:
+            shares = self.soft.get(core)
+            if shares is not None:
+                marks = [
+                    f"sg{kind}={_share_bucket(v)}"
+                    for kind, v in zip(ENTITY_TYPES, shares, strict=True)
+                    if v >= 0.1
+                ]
+                own.extend(marks or ["sg=O"])
+                near.extend(marks or ["sg=O"])
+        if "base" not in self.groups:
+            # only the experiments switch this off; keep the stem so the model has something
+            own = [f for f in own if not f.startswith(("w=", "p", "s"))]
+        return (
+            [f"-2:{f}" for f in far],
+            [f"-1:{f}" for f in near],
+            own,
+            [f"+1:{f}" for f in near],
+            [f"+2:{f}" for f in far],
+            core,
+        )
+
+    def _lookup(self, token: str) -> tuple[list[str], list[str], list[str], list[str], list[str], str]:
+        cached = self._cache.get(token)
+        if cached is None:
+            if len(self._cache) >= self.cache_limit:
+                self._cache.clear()
+            cached = self._word(token)
+            self._cache[token] = cached
+        return cached
+
+    def _gazetteer(
+        self, words: list[tuple[list[str], list[str], list[str], list[str], list[str], str]]
+    ) -> list[str]:
+        """Longest-match gazetteer tags (``gz=LOC-B`` …) per token, '' where none."""
+        lex = self.lexicon
+        marks = [""] * len(words)
+        if lex is None:
+            return marks
+        cores = [w[5] for w in words]
+        i = 0
+        while i < len(words):
+            matched = 0
+            for length in range(min(lex.max_phrase, len(words) - i), 0, -1):
+                kind = lex.phrases.get(tuple(cores[i : i + length]))
+                if kind is not None:
+                    marks[i] = f"gz={kind}-B"
+                    for j in range(i + 1, i + length):
+                        marks[j] = f"gz={kind}-I"
+                    matched = length
+                    break
+            i += matched or 1
+        return marks
+
+    def sentence(self, tokens: Sequence[str]) -> list[list[str]]:
+        """Feature lists for one sentence."""
+        words = [self._lookup(t) for t in tokens]
+        marks = self._gazetteer(words)
+        n = len(words)
+        out: list[list[str]] = []
+        for i, word in enumerate(words):
+            feats = ["bias", *word[2]]
+            if i >= 1:
+                feats.extend(words[i - 1][1])
+                feats.append(f"-1|0:{words[i - 1][5]}|{word[5]}")
+            else:
+                feats.append("BOS")
+            if i >= 2:
+                feats.extend(words[i - 2][0])
+            if i + 1 < n:
+                feats.extend(words[i + 1][3])
+            else:
+                feats.append("EOS")
+            if i + 2 < n:
+                feats.extend(words[i + 2][4])
+            if marks[i]:
+                feats.append(marks[i])
+                if i + 1 < n and marks[i + 1].endswith("-I"):
+                    feats.append("gz_continues")
+            out.append(feats)
+        return out
+
+
+def train_crf(
+    *,
+    sentences: Sequence[Sequence[str]],
+    tags: Sequence[Sequence[str]],
+    extractor: FeatureExtractor,
+    model_path: Path,
+    params: dict[str, Any] | None = None,
+) -> float:
+    """Train a CRF and write it to ``model_path``; returns seconds spent."""
+    import pycrfsuite
+
+    started = time.perf_counter()
+    trainer = pycrfsuite.Trainer(verbose=False)
+    for tokens, labels in zip(sentences, tags, strict=True):
+        trainer.append(pycrfsuite.ItemSequence(extractor.sentence(tokens)), list(labels))
+    settings = dict(DEFAULT_PARAMS)
+    settings.update(params or {})
+    trainer.set_params(
+        {
+            "c1": settings["c1"],
+            "c2": settings["c2"],
+            "max_iterations": settings["max_iterations"],
+            "feature.possible_transitions": True,
+        }
+    )
+    model_path.parent.mkdir(parents=True, exist_ok=True)
+    trainer.train(str(model_path))
+    return time.perf_counter() - started
+
+
+def soft_gazetteer(
+    *, tag: Any, extractor: FeatureExtractor, sentences: Iterable[list[str]], min_count: int = 3
+) -> dict[str, tuple[float, ...]]:
+    """Self-training as features: the share of each word's corpus occurrences a first model tags as each type.
+
+    ``tag`` maps a feature sequence to tags (a pycrfsuite Tagger's ``tag``). Words seen fewer than
+    ``min_count`` times, or never tagged as an entity in 10% of their occurrences, are left out.
+    """
+    import pycrfsuite
+
+    totals: dict[str, list[int]] = {}
+    index = {kind: k for k, kind in enumerate(ENTITY_TYPES)}
+    for tokens in sentences:
+        tags = tag(pycrfsuite.ItemSequence(extractor.sentence(tokens)))
+        for token, label in zip(tokens, tags, strict=True):
+            core = extractor._lookup(token)[5]
+            seen = totals.setdefault(core, [0, 0, 0, 0, 0])
+            seen[4] += 1
+            if label != "O":
+                seen[index[label[2:]]] += 1
+    soft: dict[str, tuple[float, ...]] = {}
+    for core, seen in totals.items():
+        if seen[4] >= min_count and max(seen[:4]) >= 0.1 * seen[4]:
+            soft[core] = tuple(round(n / seen[4], 2) for n in seen[:4])
+    return soft
+
+
+def corpus_sentences(corpora: list[Path], *, max_tokens: int, stride: int = 8) -> list[list[str]]:
+    """Every ``stride``-th article of the corpora, as sentences, up to ``max_tokens`` (deterministic)."""
+    from marsad.models.ner_clusters import iter_corpus_texts, tokenise_for_clusters
+
+    out: list[list[str]] = []
+    total = 0
+    for number, text in enumerate(iter_corpus_texts(corpora)):
+        if number % stride:
+            continue
+        for sentence in iter_sentences(tokenise_for_clusters(text)):
+            if 3 <= len(sentence) <= 120:
+                out.append(sentence)
+                total += len(sentence)
+        if total >= max_tokens:
+            break
+    return out
+
+
+def write_soft_gazetteer(soft: dict[str, tuple[float, ...]], path: Path) -> None:
+    """Write the self-training table (``word<TAB>PER<TAB>LOC<TAB>ORG<TAB>MISC`` shares), byte-stable."""
+    import gzip
+
+    with open(path, "wb") as raw, gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0) as gz:
+        for word in sorted(soft):
+            gz.write((word + "\t" + "\t".join(f"{v:.2f}" for v in soft[word]) + "\n").encode("utf-8"))
+
+
+def read_soft_gazetteer(path: Path) -> dict[str, tuple[float, ...]]:
+    """Read a table written by :func:`write_soft_gazetteer`; raises E204 if it is missing."""
+    import gzip
+
+    if not path.is_file():
+        raise error("E204", "NER self-training table not found", input=str(path))
+    soft: dict[str, tuple[float, ...]] = {}
+    with gzip.open(path, "rt", encoding="utf-8") as handle:
+        for line in handle:
+            word, *shares = line.rstrip("\n").split("\t")
+            soft[word] = tuple(float(v) for v in shares)
+    return soft
+
+
+def decode(tagger: Any, features: Any, *, o_threshold: float | None) -> list[str]:
+    """Viterbi tags, then (with ``o_threshold``) recall-leaning repair from the marginals.
+
+    A token tagged O whose marginal probability of O is below ``o_threshold`` takes its most
+    probable entity tag; an I- left without a matching tag before it becomes B-. The threshold is
+    chosen by cross-validation: the CRF is precise but misses unseen names.
+    """
+    tags = list(tagger.tag(features))
+    if o_threshold is None:
+        return tags
+    labels = [label for label in tagger.labels() if label != "O"]
+    changed = False
+    for i, tag in enumerate(tags):
+        if tag == "O" and tagger.marginal("O", i) < o_threshold:
+            tags[i] = max(labels, key=lambda label: tagger.marginal(label, i))
+            changed = True
+    if changed:
+        for i, tag in enumerate(tags):
+            if tag.startswith("I-") and (i == 0 or tags[i - 1][2:] != tag[2:]):
+                tags[i] = "B-" + tag[2:]
+    return tags
+
+
+def _package_data_dir() -> Path:
+    return Path(str(importlib.resources.files("marsad.models") / "data"))
+
+
+class NerModel:
+    """A trained NER tagger: BIO tags with types PER, LOC, ORG, MISC for surface tokens."""
+
+    def __init__(self, *, tagger: Any, extractor: FeatureExtractor, meta: dict[str, Any]) -> None:
+        self._tagger = tagger
+        self.extractor = extractor
+        self.meta = meta
+        self.o_threshold: float | None = meta.get("o_threshold")
+
+    @classmethod
+    def load(cls, model_dir: Path | None = None) -> NerModel:
+        """Load the shipped model (``model_dir`` None) or one written by :func:`train_ner`.
+
+        Raises E204 when the model file is missing.
+        """
+        import pycrfsuite
+
+        directory = model_dir if model_dir is not None else _package_data_dir()
+        model_path = directory / MODEL_FILE
+        if not model_path.is_file():
+            raise error("E204", "NER model file not found", input=str(model_path))
+        meta: dict[str, Any] = {}
+        if (directory / META_FILE).is_file():
+            meta = json.loads((directory / META_FILE).read_text(encoding="utf-8"))
+        groups = frozenset(meta.get("groups", sorted(ALL_GROUPS)))
+        cluster_path = directory / CLUSTER_FILE
+        if not cluster_path.is_file():
+            cluster_path = _package_data_dir() / CLUSTER_FILE
+        table = ClusterTable.read(cluster_path) if cluster_path.is_file() else None
+        soft = read_soft_gazetteer(directory / SOFT_FILE) if meta.get("selftrain") else None
+        tagger = pycrfsuite.Tagger()
+        tagger.open(str(model_path))
+        extractor = FeatureExtractor(table=table, lexicon=load_lexicon(), groups=groups, soft=soft)
+        return cls(tagger=tagger, extractor=extractor, meta=meta)
+
+    def predict(self, sentences: list[list[str]]) -> list[list[str]]:
+        """BIO tags for each sentence of surface tokens (words and punctuation separate)."""
+        import pycrfsuite
+
+        tagged: list[list[str]] = []
+        for tokens in sentences:
+            if not tokens:
+                tagged.append([])
+                continue
+            features = pycrfsuite.ItemSequence(self.extractor.sentence(tokens))
+            tagged.append(decode(self._tagger, features, o_threshold=self.o_threshold))
+        return tagged
+
+
+def _read_training(train_path: Path) -> tuple[list[list[str]], list[list[str]], list[str]]:
+    from marsad.evaluate.conll import read_conll
+
+    sentences, warnings = read_conll(train_path)
+    return [s.tokens for s in sentences], [s.tags for s in sentences], warnings
+
+
+def train_ner(
+    *, train_path: Path, out_dir: Path, corpora: list[Path] | None = None, selftrain: bool = False
+) -> dict[str, Any]:
+    """Train the NER model into ``out_dir`` (model, cluster table, metadata).
+
+    With ``corpora`` the cluster table is rebuilt from those JSONL corpora (about 4 minutes for the
+    two the project uses); without, the shipped cluster table is copied. ``selftrain`` (needs
+    ``corpora``) adds the self-training features, which cross-validation did not justify (see
+    docs/models/ner.md). Deterministic for the same inputs. Returns figures for the training log.
+    Raises E101 for a missing file, E204 when no cluster table is shipped and none is built.
+    """
+    from marsad.models.ner_clusters import build_cluster_table
+
+    sentences, tags, warnings = _read_training(train_path)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    cluster_path = out_dir / CLUSTER_FILE
+    started = time.perf_counter()
+    figures: dict[str, Any] = {"warnings": warnings, "sentences": len(sentences)}
+    if corpora:
+        for path in corpora:
+            if not path.is_file():
+                raise error("E101", "corpus file not found", input=str(path))
+        stats = build_cluster_table(
+            corpora=corpora,
+            out_path=cluster_path,
+            cues=context_cues(load_lexicon()),
+            extra_texts=(" ".join(s) for s in sentences),
+        )
+        figures["cluster_table"] = stats
+    else:
+        shipped = _package_data_dir() / CLUSTER_FILE
+        if not shipped.is_file():
+            raise error(
+                "E204", "no shipped cluster table; pass the corpora to rebuild it", input=str(shipped)
+            )
+        if shipped.resolve() != cluster_path.resolve():
+            shutil.copyfile(shipped, cluster_path)
+    figures["cluster_seconds"] = round(time.perf_counter() - started, 1)
+    table = ClusterTable.read(cluster_path)
+    extractor = FeatureExtractor(table=table, lexicon=load_lexicon(), groups=ALL_GROUPS)
+    seconds = train_crf(sentences=sentences, tags=tags, extractor=extractor, model_path=out_dir / MODEL_FILE)
+    use_soft = bool(corpora) and selftrain
+    if use_soft and corpora:
+        import pycrfsuite
+
+        started = time.perf_counter()
+        tagger = pycrfsuite.Tagger()
+        tagger.open(str(out_dir / MODEL_FILE))
+        sample = corpus_sentences(corpora, max_tokens=SELFTRAIN_TOKENS)
+        soft = soft_gazetteer(tag=tagger.tag, extractor=extractor, sentences=sample)
+        tagger.close()
+        write_soft_gazetteer(soft, out_dir / SOFT_FILE)
+        figures["selftrain_seconds"] = round(time.perf_counter() - started, 1)
+        figures["selftrain_words"] = len(soft)
+        extractor = FeatureExtractor(table=table, lexicon=load_lexicon(), groups=ALL_GROUPS, soft=soft)
+        seconds += train_crf(
+            sentences=sentences, tags=tags, extractor=extractor, model_path=out_dir / MODEL_FILE
+        )
+    meta = {
+        "groups": sorted(ALL_GROUPS),
+        "selftrain": use_soft,
+        "o_threshold": O_THRESHOLD,
+        "params": DEFAULT_PARAMS,
+        "train_file": train_path.name,
+        "train_sentences": len(sentences),
+        "train_tokens": sum(len(s) for s in sentences),
+    }
+    (out_dir / META_FILE).write_text(json.dumps(meta, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    figures["crf_seconds"] = round(seconds, 1)
+    figures["model_bytes"] = (out_dir / MODEL_FILE).stat().st_size
+    return figures
+
+
+def iter_sentences(tokens: Iterable[str]) -> list[list[str]]:
+    """Group a token stream into sentences at full stops (for benchmarks on raw text)."""
+    sentences: list[list[str]] = [[]]
+    for token in tokens:
+        sentences[-1].append(token)
+        if token in {".", "!", "?", "؟"}:
+            sentences.append([])
+    return [s for s in sentences if s]

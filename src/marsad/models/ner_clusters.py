@@ -1,0 +1,255 @@
+"""Word clusters for the NER model, learnt from unlabelled Arabic news.
+
+Names that never occur in the labelled data still occur in news at large, in the same contexts as
+the names that do. Word2vec vectors trained on the unlabelled corpora and grouped with k-means at
+three granularities give every such word a cluster id the tagger can use. The same pass records
+how often each word is seen with the article ال, a cue that separates names (rarely definite) from
+common nouns.
+
+The table shipped with the package is ``models/data/ner_clusters.tsv.gz``:
+``word<TAB>count<TAB>definite<TAB>after_title<TAB>name_link<TAB>after_place<TAB>after_org<TAB>c32<TAB>c128<TAB>c512``
+on normalised words; the five shares say how often the word is seen with ال, right after a title,
+next to a name connector (بن، أبو …), after a place preposition or cue, after an organisation head.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+import tempfile
+import zlib
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = [
+    "ClusterTable",
+    "ContextCues",
+    "build_cluster_table",
+    "iter_corpus_texts",
+    "normalise_word",
+    "tokenise_for_clusters",
+]
+
+# Feature-side normalisation: alef forms, alef maqsura, ta marbuta and hamza carriers folded,
+# diacritics and tatweel dropped, Arabic-Indic digits mapped to ASCII. Kept local and tiny because
+# it runs once per distinct word and must not depend on the text layer's offset machinery.
+_FOLD: dict[int, str | None] = {
+    ord(k): v
+    for k, v in {"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه", "ؤ": "و", "ئ": "ي"}.items()
+}
+_FOLD.update({c: None for c in range(0x064B, 0x0660)})
+_FOLD.update({0x0670: None, 0x0640: None, 0x200C: None, 0x200D: None, 0x200E: None, 0x200F: None})
+_FOLD.update({0x0660 + d: str(d) for d in range(10)})
+_FOLD.update({0x06F0 + d: str(d) for d in range(10)})
+
+_TOKEN_RE = re.compile(r"\w+|[^\w\s]")
+_DIGITS_RE = re.compile(r"\d")
+
+# (path suffix hint, JSON field) for the two corpora the project ships; other JSONL files are read
+# from "text" then "content".
+_TEXT_FIELDS = ("text", "content")
+
+
+def normalise_word(word: str) -> str:
+    """Fold a word for lexical features and lookups (digits become 0 so numbers share entries)."""
+    folded = word.translate(_FOLD)
+    return _DIGITS_RE.sub("0", folded) if any(ch.isdigit() for ch in folded) else folded
+
+
+def tokenise_for_clusters(text: str) -> list[str]:
+    """Split text into normalised word and punctuation tokens, as ANERcorp separates them."""
+    return [normalise_word(tok) for tok in _TOKEN_RE.findall(text.translate(_FOLD))]
+
+
+def iter_corpus_texts(paths: Iterable[Path]) -> Iterator[str]:
+    """Stream article texts from gzip (or plain) JSONL corpora."""
+    for path in paths:
+        opener = gzip.open if path.suffix == ".gz" else open
+        with opener(path, "rt", encoding="utf-8") as handle:
+            for line in handle:
+                line = line.strip()
+                if not line:
+                    continue
+                record = json.loads(line)
+                for field in _TEXT_FIELDS:
+                    value = record.get(field)
+                    if isinstance(value, str) and value:
+                        yield value
+                        break
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterEntry:
+    count: int
+    definite_share: float
+    # after a title, next to a name connector, after a place cue, after an organisation head
+    contexts: tuple[float, float, float, float]
+    clusters: tuple[int, int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class ContextCues:
+    """Normalised cue words whose neighbours the table counts."""
+
+    titles: frozenset[str]
+    connectors: frozenset[str]
+    places: frozenset[str]
+    org_heads: frozenset[str]
+
+
+class ClusterTable:
+    """Lookup from a normalised word to its corpus count, ال share and cluster ids."""
+
+    def __init__(self, entries: dict[str, ClusterEntry]) -> None:
+        self.entries = entries
+
+    def get(self, word: str) -> ClusterEntry | None:
+        return self.entries.get(word)
+
+    def count(self, word: str) -> int:
+        entry = self.entries.get(word)
+        return entry.count if entry else 0
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    @classmethod
+    def read(cls, path: Path) -> ClusterTable:
+        """Read a table written by :func:`build_cluster_table`."""
+        with gzip.open(path, "rt", encoding="utf-8") as handle:
+            return cls.from_lines(handle)
+
+    @classmethod
+    def from_lines(cls, lines: Iterable[str]) -> ClusterTable:
+        entries: dict[str, ClusterEntry] = {}
+        for line in lines:
+            parts = line.rstrip("\n").split("\t")
+            if len(parts) != 10 or line.startswith("#"):
+                continue
+            word, count, share, t, n, p, o, c1, c2, c3 = parts
+            entries[word] = ClusterEntry(
+                int(count),
+                float(share),
+                (float(t), float(n), float(p), float(o)),
+                (int(c1), int(c2), int(c3)),
+            )
+        return cls(entries)
+
+
+def _stable_hash(text: str) -> int:
+    # gensim seeds nothing from this in 4.x, but pass a process-independent hash so runs never
+    # depend on PYTHONHASHSEED.
+    return zlib.crc32(text.encode("utf-8"))
+
+
+def build_cluster_table(
+    *,
+    corpora: list[Path],
+    out_path: Path,
+    cues: ContextCues,
+    extra_texts: Iterable[str] = (),
+    vector_size: int = 64,
+    epochs: int = 3,
+    min_count: int = 5,
+    max_words: int = 80_000,
+    seed: int = 1,
+) -> dict[str, float]:
+    """Train word2vec on the corpora, cluster the vocabulary and write the table.
+
+    Deterministic: one worker thread, fixed seeds. Returns a few figures for the training log.
+    """
+    import numpy as np
+    from gensim.models import Word2Vec
+    from gensim.models.word2vec import LineSentence
+    from sklearn.cluster import KMeans
+
+    counts: Counter[str] = Counter()
+    contexts: dict[str, list[int]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        corpus_file = Path(tmp) / "corpus.txt"
+        n_tokens = 0
+        with open(corpus_file, "w", encoding="utf-8") as out:
+            for text in _chain_texts(iter_corpus_texts(corpora), extra_texts):
+                for paragraph in text.split("\n"):
+                    tokens = tokenise_for_clusters(paragraph)
+                    if len(tokens) < 3:
+                        continue
+                    counts.update(tokens)
+                    _count_contexts(tokens, cues, contexts)
+                    n_tokens += len(tokens)
+                    out.write(" ".join(tokens))
+                    out.write("\n")
+        model = Word2Vec(
+            LineSentence(str(corpus_file), max_sentence_length=10_000),
+            vector_size=vector_size,
+            window=4,
+            min_count=min_count,
+            sg=0,
+            negative=5,
+            epochs=epochs,
+            workers=1,
+            seed=seed,
+            hashfxn=_stable_hash,
+            sorted_vocab=True,
+        )
+
+    words = [w for w in model.wv.index_to_key if any(ch.isalpha() for ch in w)][:max_words]
+    vectors = np.asarray([model.wv[w] for w in words], dtype=np.float64)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True) + 1e-9
+    fine = KMeans(n_clusters=512, n_init=1, random_state=seed, max_iter=60).fit(vectors)
+    # Coarser levels cluster the fine centroids, so the three levels nest like a hierarchy.
+    centroids = fine.cluster_centers_
+    mid = KMeans(n_clusters=128, n_init=4, random_state=seed).fit(centroids).labels_
+    coarse = KMeans(n_clusters=32, n_init=4, random_state=seed).fit(centroids).labels_
+
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    # mtime=0 keeps the gzip bytes identical between runs.
+    with open(out_path, "wb") as raw, gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0) as gz:
+        gz.write(
+            b"# word\tcount\tdefinite\tafter_title\tname_link\tafter_place\tafter_org\tc32\tc128\tc512\n"
+        )
+        for word, label in zip(words, fine.labels_, strict=True):
+            bare = word[2:] if word.startswith("ال") and len(word) > 3 else word
+            definite = counts["ال" + bare]
+            share = definite / (definite + counts[bare]) if definite + counts[bare] else 0.0
+            seen = contexts.get(word, [0, 0, 0, 0])
+            shares = "\t".join(f"{n / counts[word]:.2f}" if counts[word] else "0.00" for n in seen)
+            row = f"{word}\t{counts[word]}\t{share:.2f}\t{shares}\t{coarse[label]}\t{mid[label]}\t{label}\n"
+            gz.write(row.encode("utf-8"))
+    return {"tokens": float(n_tokens), "vocabulary": float(len(words))}
+
+
+def _count_contexts(tokens: list[str], cues: ContextCues, contexts: dict[str, list[int]]) -> None:
+    """Count, per word, the cue contexts it occurs in.
+
+    A title counts one or two words back (الرئيس الفرنسي ماكرون); the other cues one word back. A cue
+    may carry the conjunction و (وقال الوزير، ووزارة).
+    """
+
+    def bare(word: str) -> str:
+        return word[1:] if word.startswith("و") and len(word) > 3 else word
+
+    before2 = before = ""
+    for i, token in enumerate(tokens):
+        following = tokens[i + 1] if i + 1 < len(tokens) else ""
+        forms = (before, bare(before))
+        hits = (
+            any(f in cues.titles for f in (*forms, before2, bare(before2))),
+            any(f in cues.connectors for f in forms) or following in cues.connectors,
+            any(f in cues.places for f in forms),
+            any(f in cues.org_heads for f in forms),
+        )
+        if any(hits):
+            seen = contexts.setdefault(token, [0, 0, 0, 0])
+            for k, hit in enumerate(hits):
+                if hit:
+                    seen[k] += 1
+        before2, before = before, token
+
+
+def _chain_texts(first: Iterable[str], second: Iterable[str]) -> Iterator[str]:
+    yield from first
+    yield from second

@@ -1,0 +1,97 @@
+"""The entities step: model spans linked to actors, gazetteer matches the model missed, actors."""
+
+from __future__ import annotations
+
+import pytest
+
+from marsad.annotate.entities import decode_bio
+from marsad.document import Article
+from marsad.pipeline.base import Pipeline
+from marsad.pipeline.runner import build_pipeline
+from marsad.schema import validate
+
+
+@pytest.fixture(scope="module")
+def pipeline() -> Pipeline:
+    return build_pipeline(["text", "entities"])
+
+
+def _entities(pipeline: Pipeline, text: str) -> list[tuple[str, str, str | None]]:
+    article = pipeline(Article(text=text))
+    validate(article.to_json())
+    return [
+        (span.label, text[span.start : span.end], span.attrs.get("actor"))
+        for span in article.layer("entities")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("tags", "expected"),
+    [
+        (["B-PER", "I-PER", "O", "B-LOC"], [(0, 2, "PER"), (3, 4, "LOC")]),
+        (["I-ORG", "I-ORG", "B-ORG"], [(0, 2, "ORG"), (2, 3, "ORG")]),
+        (["B-PER", "I-LOC"], [(0, 1, "PER"), (1, 2, "LOC")]),
+        (["O", "O"], []),
+    ],
+)
+def test_decode_bio_counts_like_conlleval(tags: list[str], expected: list[tuple[int, int, str]]) -> None:
+    assert decode_bio(tags) == expected
+
+
+def test_clitics_are_left_out_of_entities_and_actors_are_linked(pipeline: Pipeline) -> None:
+    found = _entities(pipeline, "وصل الوفد إلى موسكو، وبموسكو التقى مسؤولين من روسيا ولبنان.")
+    surfaces = {surface: actor for _, surface, actor in found}
+    assert surfaces.get("موسكو") == "RUS"
+    assert "وبموسكو" not in surfaces
+    assert surfaces.get("روسيا") == "RUS"
+    assert surfaces.get("لبنان") == "LBN"
+
+
+@pytest.mark.parametrize(
+    ("text", "surface", "actor"),
+    [
+        ("أعلن الكرملين أمس رفضه للمقترح الجديد.", "الكرملين", "RUS"),
+        ("ردّ البيت الأبيض على التصريحات ببيان مقتضب.", "البيت الأبيض", "USA"),
+        ("قالت وزارة الخارجية الروسية إن المحادثات مستمرة.", "وزارة الخارجية الروسية", "RUS"),
+        ("انتقد حلف شمال الأطلسي التدريبات العسكرية.", "حلف شمال الأطلسي", "nato"),
+    ],
+)
+def test_metonyms_and_institutions_link_to_their_state(
+    pipeline: Pipeline, text: str, surface: str, actor: str
+) -> None:
+    found = _entities(pipeline, text)
+    assert any(s == surface and a == actor for _, s, a in found), found
+
+
+def test_demonyms_link_to_the_state(pipeline: Pipeline) -> None:
+    found = _entities(pipeline, "التقى الدبلوماسيون الروس نظراءهم الأمريكيين في فيينا.")
+    actors = {actor for _, _, actor in found}
+    assert {"RUS", "USA"} <= actors
+
+
+def test_a_name_broken_across_a_line_still_links(pipeline: Pipeline) -> None:
+    found = _entities(pipeline, "وأكدت الولايات\nالمتحدة دعمها للاتفاق.")
+    assert any(actor == "USA" and "\n" in surface for _, surface, actor in found), found
+
+
+def test_a_transliterated_foreign_name_is_a_person(pipeline: Pipeline) -> None:
+    found = _entities(pipeline, "وقال المستشار الألماني فريدريش ميرتس إن بلاده ستزيد مساعداتها.")
+    assert any(label == "PER" and "ميرتس" in surface for label, surface, _ in found), found
+
+
+def test_an_article_that_names_no_one(pipeline: Pipeline) -> None:
+    article = pipeline(Article(text="ارتفعت درجات الحرارة اليوم وهبت رياح خفيفة في المساء."))
+    assert article.layer("entities") == []
+    assert article.actors == []
+    validate(article.to_json())
+
+
+def test_actors_are_listed_once_with_mention_counts(pipeline: Pipeline) -> None:
+    article = pipeline(
+        Article(text="زار وزير الخارجية موسكو. وقالت روسيا إن الكرملين يرحب. ثم غادر إلى بكين.")
+    )
+    by_id = {actor.id: actor for actor in article.actors}
+    assert by_id["RUS"].mentions == 3
+    assert by_id["RUS"].kind == "state"
+    assert by_id["CHN"].mentions == 1
+    assert len(article.actors) == len(by_id)
