@@ -263,7 +263,9 @@ def search(
         params.append(float(min_propaganda))
     clause = (" WHERE " + " AND ".join(where)) if where else ""
     if parsed is not None:
-        source = "articles_fts JOIN articles a ON a.rid = articles_fts.rowid"
+        # CROSS JOIN fixes the order: match in the index first, then look up the few rows (with a
+        # filter, SQLite otherwise scans the filtered index and runs the match per row).
+        source = "articles_fts CROSS JOIN articles a ON a.rid = articles_fts.rowid"
         score = f"-bm25(articles_fts, {_WEIGHTS[0]}, {_WEIGHTS[1]})"
         order = "ORDER BY score DESC, a.rid"
     else:
