@@ -439,11 +439,19 @@ def _profile(kind: str, key: str, *, db: Path, output_format: ListFormat) -> Non
         typer.echo(getattr(profiles, f"format_{kind}_profile")(data))
 
 
-# name -> (module, training function, evaluation function); imported only when used.
+# name -> (training "module:function", evaluation "module:function", report formatter module).
 MODELS: dict[str, tuple[str, str, str]] = {
-    "ner": ("marsad.models.ner", "train_ner", "evaluate_ner"),
-    "persuasion": ("marsad.models.persuasion", "train_persuasion", "evaluate_persuasion"),
-    "checkworthy": ("marsad.models.checkworthy", "train_checkworthy", "evaluate_checkworthy"),
+    "ner": ("marsad.models.ner:train_ner", "marsad.evaluate:evaluate_ner", "marsad.evaluate.conll"),
+    "persuasion": (
+        "marsad.models.persuasion:train_persuasion",
+        "marsad.evaluate.persuasion:evaluate_persuasion",
+        "marsad.evaluate.persuasion",
+    ),
+    "checkworthy": (
+        "marsad.models.checkworthy:train_checkworthy",
+        "marsad.models.checkworthy:evaluate_checkworthy",
+        "marsad.models.checkworthy",
+    ),
 }
 
 
@@ -452,10 +460,9 @@ def _model_function(name: str, which: int) -> Any:
 
     if name not in MODELS:
         raise usage_error(f"unknown model {name!r}; expected one of {', '.join(MODELS)}")
-    module_name, *functions = MODELS[name]
+    module_name, _, function = MODELS[name][which].partition(":")
     try:
-        module = importlib.import_module(module_name)
-        return getattr(module, functions[which])
+        return getattr(importlib.import_module(module_name), function)
     except (ImportError, AttributeError):
         raise usage_error(f"model {name!r} is not available in this installation") from None
 
@@ -517,9 +524,7 @@ def evaluate(
             raise usage_error("--task must be binary, multilabel, coarse or span")
         kwargs["task"] = task
     report = function(**kwargs)
-    module = importlib.import_module(MODELS[name][0] if name != "ner" else "marsad.evaluate.conll")
-    if name == "persuasion":
-        module = importlib.import_module("marsad.evaluate.persuasion")
+    module = importlib.import_module(MODELS[name][2])
     if output_format is OutputFormat.json:
         payload = report.to_json() if hasattr(report, "to_json") else report
         typer.echo(json.dumps(payload, ensure_ascii=False, indent=2, default=_jsonable))

@@ -40,7 +40,7 @@ SOFT_FILE = "ner_selftrain.tsv.gz"
 SELFTRAIN_TOKENS = 2_000_000
 ENTITY_TYPES = ("PER", "LOC", "ORG", "MISC")
 
-# Feature groups, switched on one by one in the experiments (bench/ner_experiments.py).
+# Feature groups: "base" is always on; the experiments (bench/ner_experiments.py) add the others.
 ALL_GROUPS = frozenset({"base", "clusters", "lexicon"})
 
 # Chosen by 5-fold cross-validation on the training split (docs/models/ner.md).
@@ -229,9 +229,6 @@ class FeatureExtractor:
                 ]
                 own.extend(marks or ["sg=O"])
                 near.extend(marks or ["sg=O"])
-        if "base" not in self.groups:
-            # only the experiments switch this off; keep the stem so the model has something
-            own = [f for f in own if not f.startswith(("w=", "p", "s"))]
         return (
             [f"-2:{f}" for f in far],
             [f"-1:{f}" for f in near],

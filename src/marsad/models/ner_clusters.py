@@ -48,8 +48,7 @@ _FOLD.update({0x06F0 + d: str(d) for d in range(10)})
 _TOKEN_RE = re.compile(r"\w+|[^\w\s]")
 _DIGITS_RE = re.compile(r"\d")
 
-# (path suffix hint, JSON field) for the two corpora the project ships; other JSONL files are read
-# from "text" then "content".
+# ANT stores the body in "text", SaudiNewsNet in "content"; other JSONL files may use either.
 _TEXT_FIELDS = ("text", "content")
 
 

@@ -1,0 +1,119 @@
+"""The NER features and the shipped NER model, as the entities step will call them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from marsad.errors import MarsadError
+from marsad.evaluate.conll import entities
+from marsad.models.ner import FeatureExtractor, NerModel, load_lexicon, split_clitics
+from marsad.models.ner_clusters import ClusterTable, normalise_word, tokenise_for_clusters
+
+
+@pytest.fixture(scope="module")
+def model() -> NerModel:
+    return NerModel.load()
+
+
+def _spans(tokens: list[str], tags: list[str]) -> set[tuple[str, str]]:
+    return {(" ".join(tokens[s:e]), kind) for s, e, kind in entities(tags)}
+
+
+@pytest.mark.parametrize(
+    ("word", "expected"),
+    [
+        ("أحمد", "احمد"),
+        ("إسرائيل", "اسراييل"),
+        ("مكتبة", "مكتبه"),
+        ("مستشفى", "مستشفي"),
+        ("٢٠١٥", "0000"),
+        ("سَلامٌ", "سلام"),
+    ],
+)
+def test_normalise_word(word: str, expected: str) -> None:
+    assert normalise_word(word) == expected
+
+
+def test_tokenise_for_clusters_separates_punctuation() -> None:
+    assert tokenise_for_clusters("قال: «نعم».") == ["قال", ":", "«", "نعم", "»", "."]
+
+
+def test_split_clitics_uses_corpus_counts() -> None:
+    table = ClusterTable.from_lines(
+        [
+            "بغداد\t900\t0.00\t0\t0\t0\t0\t1\t1\t1\n",
+            "غداد\t1\t0.00\t0\t0\t0\t0\t1\t1\t1\n",
+            "باريس\t500\t0.00\t0\t0\t0\t0\t1\t1\t1\n",
+            "الولايات\t400\t0.00\t0\t0\t0\t0\t1\t1\t1\n",
+        ]
+    )
+    assert split_clitics("بغداد", table) == ("", "بغداد", "بغداد")
+    assert split_clitics("وباريس", table) == ("و", "باريس", "باريس")
+    assert split_clitics("للولايات", table) == ("ل", "الولايات", "ولايات")
+    # without counts only the unambiguous clitic + article forms are split
+    assert split_clitics("والعراق", None) == ("و", "العراق", "عراق")
+    assert split_clitics("وباريس", None) == ("", "وباريس", "وباريس")
+
+
+def test_features_mark_cues_and_window() -> None:
+    extractor = FeatureExtractor(table=None, lexicon=load_lexicon())
+    features = extractor.sentence(["قال", "الرئيس", "جون", "في", "باريس"])
+    assert len(features) == 5
+    assert "title" in features[1] and "+1:title" in features[0] and "-1:title" in features[2]
+    assert "fname" in features[2]
+    assert "gz=LOC-B" in features[4]
+    assert "BOS" in features[0] and "EOS" in features[4]
+    # the same word gives the same own features wherever it stands
+    again = extractor.sentence(["باريس"])[0]
+    assert set(again) - {"BOS", "EOS"} <= set(features[4])
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        ("قال الرئيس الفرنسي إيمانويل ماكرون في باريس", {("ماكرون", "PER"), ("باريس", "LOC")}),
+        ("وصل وزير الخارجية سيرغي لافروف إلى القاهرة أمس", {("لافروف", "PER"), ("القاهرة", "LOC")}),
+    ],
+)
+def test_shipped_model_finds_person_and_place(
+    model: NerModel, sentence: str, expected: set[tuple[str, str]]
+) -> None:
+    tokens = sentence.split()
+    [tags] = model.predict([tokens])
+    assert len(tags) == len(tokens)
+    found = _spans(tokens, tags)
+    for name, kind in expected:
+        assert any(name in text and k == kind for text, k in found), (found, name, kind)
+
+
+def test_shipped_model_tags_organisation_and_keeps_shape(model: NerModel) -> None:
+    sentences = [
+        # ANERcorp tags ministries and companies O but international bodies ORG; the model follows it
+        ["وقالت", "منظمة", "الصحة", "العالمية", "إن", "عدد", "الحالات", "ارتفع", "."],
+        [],
+        ["."],
+    ]
+    tagged = model.predict(sentences)
+    assert [len(t) for t in tagged] == [len(s) for s in sentences]
+    assert any(kind == "ORG" for _, kind in _spans(sentences[0], tagged[0]))
+    assert all(tag == "O" or tag[:2] in ("B-", "I-") for tags in tagged for tag in tags)
+    assert {tag[2:] for tags in tagged for tag in tags if tag != "O"} <= {"PER", "LOC", "ORG", "MISC"}
+
+
+def test_load_missing_model_is_coded_error(tmp_path: Path) -> None:
+    with pytest.raises(MarsadError) as err:
+        NerModel.load(tmp_path)
+    assert err.value.code == "E204"
+
+
+@pytest.mark.slow
+def test_shipped_model_on_anercorp_test(data_dir: Path) -> None:
+    from marsad.evaluate import evaluate_ner
+
+    report = evaluate_ner(data_path=data_dir / "ner/anercorp/ANERCorp_CamelLabRecipe_test.txt")
+    # Regression guard at the shipped figure (0.7027, docs/models/ner.md); the issue's floor of 0.75
+    # is not met yet and this bound should rise to it when a model that meets it ships.
+    assert report.overall.f1 >= 0.70
+    assert report.per_type["LOC"].f1 >= 0.85
