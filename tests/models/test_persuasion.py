@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from marsad.models.persuasion import (
@@ -77,6 +78,19 @@ def test_cue_lexicon_matches_with_prefixes_and_phrases() -> None:
     assert "no_alternative" in names[1] and "no_alternative" in names[2]
 
 
+@pytest.mark.parametrize("word", ["وبالمجزرة", "فللمجزرة", "وكالمجزرة", "والمجزرة", "مجزرة"])
+def test_cue_lexicon_sees_through_stacked_clitics(word: str) -> None:
+    lexicon = CueLexicon.load()
+    (found,) = lexicon.match([fold(word)])
+    assert "loaded" in {lexicon.categories[c] for c in found}
+
+
+def test_clitic_stripping_keeps_short_words_whole() -> None:
+    lexicon = CueLexicon.load()
+    # "بل" and "ولد" must not be read as particles on a one-letter stem.
+    assert lexicon.match([fold("بل"), fold("ولد")]) == [[], []]
+
+
 def test_loaded_paragraph_scores_higher_than_sober(model: PersuasionModel) -> None:
     loaded, sober = model.predict([LOADED, SOBER])
     assert loaded.score > sober.score
@@ -114,3 +128,44 @@ def test_missing_model_dir_is_coded_error(tmp_path: Path) -> None:
     with pytest.raises(MarsadError) as caught:
         PersuasionModel.load(tmp_path)
     assert caught.value.code == "E204"
+
+
+def test_featurizer_scores_match_its_sparse_rows() -> None:
+    from marsad.models.persuasion import ParagraphFeaturizer
+
+    texts = [LOADED, SOBER, "مجزرة مجزرة وحشية!", "123"]
+    featurizer = ParagraphFeaturizer(min_df=1).fit(texts)
+    rows = featurizer.transform(texts)
+    assert rows.shape == (4, featurizer.size)
+    # Each TF-IDF block (words, characters) of a row with any term has unit length.
+    split = len(featurizer.word_vocabulary)
+    words = rows[:, :split].toarray()
+    assert np.allclose(np.linalg.norm(words[:3], axis=1), 1.0, atol=1e-5)
+    weights = np.random.default_rng(0).normal(size=(featurizer.size, 3)).astype(np.float32)
+    assert np.allclose(featurizer.scores(texts, weights), rows @ weights, atol=1e-4)
+
+
+def test_span_decoding_per_technique_with_gaps() -> None:
+    from marsad.models.persuasion import SPAN_CLASSES, SpanTagger
+
+    tagger = SpanTagger(CueLexicon.load())
+    offsets = [(0, 3), (4, 7), (8, 11), (12, 15)]
+    probabilities = np.zeros((4, len(SPAN_CLASSES)))
+    probabilities[:, 0] = 1.0
+    loaded = SPAN_CLASSES.index("Loaded_Language")
+    naming = SPAN_CLASSES.index("Name_Calling-Labeling")
+    probabilities[[0, 2], loaded] = 0.6  # two marked words with one unmarked word between them
+    probabilities[2, naming] = 0.5  # the same word also carries another technique
+    thresholds = np.full(len(SPAN_CLASSES), 1.01)
+    thresholds[[loaded, naming]] = 0.4
+    assert tagger.decode(offsets, probabilities, thresholds=thresholds, gap=0) == [
+        (0, 3, "Loaded_Language", 0.6),
+        (8, 11, "Loaded_Language", 0.6),
+        (8, 11, "Name_Calling-Labeling", 0.5),
+    ]
+    bridged = tagger.decode(offsets, probabilities, thresholds=thresholds, gap=1)
+    assert (0, 11, "Loaded_Language", pytest.approx(0.6)) in bridged
+    thresholds[naming] = 1.01  # switched off
+    assert [span[2] for span in tagger.decode(offsets, probabilities, thresholds=thresholds, gap=1)] == [
+        "Loaded_Language"
+    ]

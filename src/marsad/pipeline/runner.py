@@ -9,7 +9,15 @@ from marsad import registry
 from marsad.pipeline.base import Pipeline, Step
 
 # The steps ``marsad analyze`` runs, in order. A new annotator is one module plus one name here.
-DEFAULT_STEPS: tuple[str, ...] = ("text", "dateline", "entities", "attributions", "claims", "tone")
+DEFAULT_STEPS: tuple[str, ...] = (
+    "text",
+    "dateline",
+    "entities",
+    "attributions",
+    "claims",
+    "persuasion",
+    "tone",
+)
 
 
 def build_pipeline(names: Sequence[str]) -> Pipeline:
