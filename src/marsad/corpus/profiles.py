@@ -15,9 +15,10 @@ import difflib
 import json
 import statistics
 from collections import Counter, defaultdict
-from datetime import date, datetime
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from marsad.corpus.syndication import delay_hours
 from marsad.errors import MarsadError
 from marsad.report.text import isolate
 
@@ -72,18 +73,6 @@ def _mean(values: list[float]) -> float | None:
 def _order_key(published: str | None, rid: int) -> tuple[bool, str, int]:
     # Same order as the syndication module: by publication time, undated last, then storage order.
     return (published is None, published or "", rid)
-
-
-def _delay_hours(earlier: str | None, later: str | None) -> float | None:
-    if not earlier or not later:
-        return None
-    try:
-        first, second = datetime.fromisoformat(earlier), datetime.fromisoformat(later)
-    except ValueError:
-        return None
-    if (first.tzinfo is None) != (second.tzinfo is None):
-        first, second = first.replace(tzinfo=None), second.replace(tzinfo=None)
-    return round((second - first).total_seconds() / 3600, 2)
 
 
 def _bucket_of(published: str | None, bucket: str) -> str:
@@ -327,7 +316,7 @@ def _outlet_copies(store: Store, name: str) -> dict[str, Any]:
 
     def record(first: int, later: int, kind: str) -> None:
         source, target = info[first][0] or "", info[later][0] or ""
-        delay = _delay_hours(info[first][1], info[later][1])
+        delay = delay_hours(info[first][1], info[later][1])
         if source == name and target == name:
             within[kind] += 1
             return

@@ -148,7 +148,7 @@ def _longest_increasing(values: list[int]) -> int:
     return len(tails)
 
 
-def _delay_hours(earlier: str | None, later: str | None) -> float | None:
+def delay_hours(earlier: str | None, later: str | None) -> float | None:
     if not earlier or not later:
         return None
     try:
@@ -215,7 +215,7 @@ def copies(store: Store, article_id: str) -> dict[str, Any]:
             {
                 **_summary(row),
                 "similarity": round(jaccard(first_shingles, shingle_hashes(document["text"])), 4),
-                "delay_hours": _delay_hours(first["published"], row["published"]),
+                "delay_hours": delay_hours(first["published"], row["published"]),
                 "changes": changes(first_json, document),
             }
         )
@@ -292,7 +292,7 @@ def syndication(store: Store, *, since: str | None = None, until: str | None = N
                 "size": len(ordered),
                 "outlets": sorted({row["outlet"] or "" for row in ordered}),
                 "copies": [
-                    {**_summary(row), "delay_hours": _delay_hours(first["published"], row["published"])}
+                    {**_summary(row), "delay_hours": delay_hours(first["published"], row["published"])}
                     for row in ordered[1:]
                 ],
             }
@@ -300,7 +300,7 @@ def syndication(store: Store, *, since: str | None = None, until: str | None = N
         for row in ordered[1:]:
             edge = edges[(first["outlet"] or "", row["outlet"] or "")]
             edge["copies"] += 1
-            delay = _delay_hours(first["published"], row["published"])
+            delay = delay_hours(first["published"], row["published"])
             if delay is not None:
                 edge["delays"].append(delay)
     pairs = connection.execute("SELECT a, b FROM reuse_pairs").fetchall()
@@ -311,7 +311,7 @@ def syndication(store: Store, *, since: str | None = None, until: str | None = N
             continue
         edge = edges[(earlier["outlet"] or "", later["outlet"] or "")]
         edge["reuses"] += 1
-        delay = _delay_hours(earlier["published"], later["published"])
+        delay = delay_hours(earlier["published"], later["published"])
         if delay is not None:
             edge["delays"].append(delay)
     network = [
