@@ -156,3 +156,19 @@ def test_token_invariants(text: str) -> None:
                 assert segment.start < segment.end
                 if segment.role != "article":
                     assert segment.norm == normalise_text(text[segment.start : segment.end])
+
+
+@pytest.mark.parametrize(
+    ("word", "expected"),
+    [
+        # regression: a listed word keeps its letters when a possessive follows its ta marbuta
+        ("لائحته", []),
+        ("لائحتها", []),
+        ("بلائحته", [("ب", "prep"), ("لايحته", "stem")]),
+        # regression: a place whose first letter looks like the preposition ك
+        ("كييف", []),
+        ("وكييف", [("و", "conj"), ("كييف", "stem")]),
+    ],
+)
+def test_listed_words_keep_their_first_letters(word: str, expected: list[tuple[str, str]]) -> None:
+    assert [(segment.norm, segment.role) for segment in tokenise(word)[0].segments] == expected

@@ -95,6 +95,7 @@ def _fold(word: str) -> str:
     return word.replace("ة", "ه")
 
 
+_POSSESSIVES = ("ه", "ها", "هم", "هما", "هن", "ي", "نا", "كم", "ك", "ين", "ان")
 _SUFFIXES = ("ات", "ية", "يه", "ين", "ون", "ان", "ها", "هم", "ة", "ه", "ي", "ا")
 
 
@@ -109,6 +110,10 @@ def _exceptions() -> frozenset[str]:
         for base in bases:
             for suffix in _SUFFIXES:
                 forms.add(base + suffix)
+        if word.endswith("ه"):
+            # A ta marbuta turns into ت before a possessive: لائحة -> لائحته، لائحتها.
+            for possessive in _POSSESSIVES:
+                forms.add(word[:-1] + "ت" + possessive)
     return frozenset(forms)
 
 
