@@ -205,3 +205,40 @@ def train_checkworthy(*, data_dir: Path, out_dir: Path, seed: int = 13) -> dict[
     (out_dir / MODEL_FILE).write_bytes(gzip.compress(payload, mtime=0))
     (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
     return metrics
+
+
+def evaluate_checkworthy(*, data_path: Path, model_dir: Path | None = None) -> dict[str, Any]:
+    """Score a CheckThat! 2024 TSV with the model: positive-class precision, recall and F1.
+
+    ``model_dir`` None uses the shipped model; otherwise the folder written by ``train_checkworthy``.
+    """
+    model = load_model()
+    if model_dir is not None:
+        path = model_dir / MODEL_FILE
+        if not path.is_file():
+            raise MarsadError("E204", "no check-worthiness model in this folder", input=str(path))
+        model = CheckworthyModel.from_json(json.loads(gzip.decompress(path.read_bytes())))
+    texts, labels = read_checkthat(data_path)
+    predicted = [int(model.score(text) >= model.threshold) for text in texts]
+    hits = sum(p and g for p, g in zip(predicted, labels, strict=True))
+    precision = hits / sum(predicted) if sum(predicted) else 0.0
+    recall = hits / sum(labels) if sum(labels) else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {
+        "data": str(data_path),
+        "items": len(texts),
+        "positives": sum(labels),
+        "predicted_positive": sum(predicted),
+        "precision": round(precision, 4),
+        "recall": round(recall, 4),
+        "f1": round(f1, 4),
+    }
+
+
+def format_report(report: dict[str, Any]) -> str:
+    """The report of :func:`evaluate_checkworthy` for a terminal."""
+    return (
+        f"check-worthiness: {report['items']} items from {report['data']} "
+        f"({report['positives']} positive, {report['predicted_positive']} predicted positive)\n"
+        f"positive class  P {report['precision']:.4f}  R {report['recall']:.4f}  F1 {report['f1']:.4f}"
+    )
