@@ -216,31 +216,11 @@ def _percentiles(values: list[float]) -> tuple[float, float, float]:
     return at(0.50), at(0.95), at(0.99)
 
 
-class _FtsFirst:
-    """A connection whose search statements read the full-text index before the articles.
-
-    SQLite's planner may start a filtered search from the ``articles`` index on outlet or date
-    and run the MATCH once per row; ``CROSS JOIN`` fixes the join order (FTS first). This shows
-    what that one-word change to ``search.py`` would do.
-    """
-
-    def __init__(self, connection: sqlite3.Connection) -> None:
-        self._connection = connection
-
-    def execute(self, sql: str, parameters: Any = ()) -> sqlite3.Cursor:
-        sql = sql.replace("FROM articles_fts JOIN articles a", "FROM articles_fts CROSS JOIN articles a")
-        return self._connection.execute(sql, parameters)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._connection, name)
-
-
 def measure(
     db: Path,
     queries: list[tuple[str, str, dict[str, Any]]],
     *,
     limit: int,
-    fts_first: bool = False,
     timeout_s: float = 2.0,
 ) -> dict[str, Any]:
     """Time each query; one still running after ``timeout_s`` is interrupted and counted at
@@ -261,8 +241,6 @@ def measure(
         with Store.open(db) as store:
             deadline = [0.0]
             store.connection.set_progress_handler(lambda: int(time.perf_counter() > deadline[0]), 10_000)
-            if fts_first:
-                store.connection = _FtsFirst(store.connection)  # type: ignore[assignment]
             for _, query, filters in queries[:30]:  # warm the page cache; not counted
                 deadline[0] = time.perf_counter() + timeout_s
                 with contextlib.suppress(sqlite3.OperationalError):
@@ -330,12 +308,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=20, help="hits per query (search's default)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--timeout", type=float, default=2.0, help="seconds before a query is interrupted")
-    parser.add_argument(
-        "--variant",
-        choices=("both", "shipped", "fts-first"),
-        default="both",
-        help="measure search.py as shipped, with the FTS-first join, or both (in that order)",
-    )
     parser.add_argument("--rebuild", action="store_true")
     parser.add_argument("--build-only", action="store_true", help="build the corpus, measure nothing")
     args = parser.parse_args(argv)
@@ -366,13 +338,10 @@ def main(argv: list[str] | None = None) -> int:
     queries = make_queries(bases, seed=args.seed, per_class=args.per_class)
     del bases
     print(f"queries:  {len(queries)} (seed {args.seed}), limit {args.limit}, snippets included")
-    variants = {"both": (False, True), "shipped": (False,), "fts-first": (True,)}[args.variant]
-    for fts_first in variants:
-        rows = measure(db, queries, limit=args.limit, fts_first=fts_first, timeout_s=args.timeout)["rows"]
-        print()
-        label = "search.py with CROSS JOIN (FTS first)" if fts_first else "search.py as shipped"
-        print(f"{label}; a query interrupted at {args.timeout:.0f} s counts as {args.timeout:.0f} s:")
-        report(rows)
+    rows = measure(db, queries, limit=args.limit, timeout_s=args.timeout)["rows"]
+    print()
+    print(f"search.py; a query interrupted at {args.timeout:.0f} s counts as {args.timeout:.0f} s:")
+    report(rows)
     print()
     sizes = index_sizes(db)
     file_size = sum(os.path.getsize(str(db) + s) for s in ("", "-wal") if os.path.exists(str(db) + s))

@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 from corpus_texts import ECONOMY, FOOTBALL, WATER, make_article
 
-from marsad.corpus.search import MARKERS, parse_query, search
+import marsad.corpus.search as search_module
+from marsad.corpus.search import MARKERS, make_snippet, parse_query, search
 from marsad.corpus.store import Store
+from marsad.corpus.terms import index_terms
 from marsad.document import Actor, article_id
 from marsad.errors import MarsadError
 
@@ -112,3 +114,65 @@ def test_bad_options_raise_a_coded_error(filled: Store) -> None:
         with pytest.raises(MarsadError) as caught:
             search(filled, "مكة", **options)  # type: ignore[arg-type]
         assert caught.value.code == "E301"
+
+
+@pytest.fixture
+def many(store: Store, monkeypatch: pytest.MonkeyPatch) -> Store:
+    """Twelve articles sharing a common word, with the bounds shrunk so that it counts as common."""
+    monkeypatch.setattr(search_module, "COUNT_CAP", 5)
+    monkeypatch.setattr(search_module, "_EXACT_MATCHES", 4)
+    monkeypatch.setattr(search_module, "_WINDOW", 4)
+    for number in range(12):
+        # Article 0 is the oldest row and the only one of its outlet: a window of the newest
+        # matches misses it, so a filter on its outlet must look past the window to find it.
+        store.upsert(
+            make_article(
+                f"أعلنت الوزارة اليوم خبرا رقم {number} عن المياه في المدينة.",
+                url=f"https://news.example/many-{number}",
+                outlet="rare" if number == 0 else "okaz",
+                published=f"2016-01-{number + 1:02d}",
+                title=f"خبر many-{number}",
+            )
+        )
+    return store
+
+
+def test_a_common_term_reports_a_capped_total(many: Store) -> None:
+    results = search(many, "الوزارة", limit=3)
+    assert results.total == 5 and results.total_capped
+    assert len(results.hits) == 3
+    assert results.to_json()["total_capped"] is True and results.to_json()["total"] == 5
+
+
+def test_a_rare_term_reports_an_exact_total(many: Store) -> None:
+    results = search(many, "المياه", outlet="rare")
+    assert results.total == 1 and not results.total_capped
+    assert results.to_json()["total_capped"] is False
+
+
+def test_filters_with_a_common_term_find_old_matches(many: Store) -> None:
+    results = search(many, "الوزارة", outlet="rare")
+    assert _ids(results) == {"many-0"} and results.total == 1
+    dated = search(many, "الوزارة", since="2016-01-01", until="2016-01-02")
+    assert _ids(dated) == {"many-0", "many-1"} and dated.total == 2
+    # A broad filter is tried on the window of the newest matches first, then on every match.
+    broad = search(many, "الوزارة", outlet="okaz", limit=1)
+    assert _ids(broad) <= {"many-10", "many-11", "many-8", "many-9"} and broad.total_capped
+    old = search(many, "الوزارة", until="2016-01-07", limit=1)
+    assert len(old.hits) == 1 and old.hits[0].published is not None and old.hits[0].published <= "2016-01-07"
+
+
+def test_a_common_term_pages_without_repeats(many: Store) -> None:
+    seen = [hit.id for offset in (0, 2) for hit in search(many, "الوزارة", limit=2, offset=offset).hits]
+    assert len(seen) == 4 and len(set(seen)) == 4
+
+
+def test_snippet_of_a_long_text_marks_a_late_match_at_its_offset(store: Store) -> None:
+    filler = " ".join(["تحدث المسؤولون عن الطقس والزراعة في المنطقة الشرقية."] * 150)
+    text = filler + " وافتتح الأمير متحف الفنون الجديد. " + filler
+    store.upsert(make_article(text, url="https://news.example/long"))
+    hit = search(store, "متحف").hits[0]
+    assert [text[start:end] for start, end in hit.highlights] == ["متحف"]
+    assert f"{MARKERS[0]}متحف{MARKERS[1]}" in hit.snippet
+    assert hit.snippet.startswith("… ") and hit.snippet.endswith(" …")
+    assert (hit.snippet, hit.highlights) == make_snippet(text, frozenset(index_terms("متحف")))

@@ -316,7 +316,8 @@ def search(
     if output_format is ListFormat.json:
         _echo_json(results.to_json())
         return
-    typer.echo(f"{results.total} articles match; showing {len(results.hits)} from {offset + 1}")
+    at_least = "at least " if getattr(results, "total_capped", False) else ""
+    typer.echo(f"{at_least}{results.total} articles match; showing {len(results.hits)} from {offset + 1}")
     for hit in results.hits:
         score = f"{hit.score:.2f}" if hit.score is not None else "-"
         typer.echo(f"\n{hit.id}  {hit.published or ''}  {isolate(hit.outlet or '')}  score {score}")

@@ -27,6 +27,14 @@ _MAX_LIMIT = 1000
 # Title matches weigh twice body matches in BM25.
 _WEIGHTS = (2.0, 1.0)
 _SNIPPET_TOKENS = 30
+# Above this many matches the total is reported as a lower bound (``total_capped``).
+COUNT_CAP = 10_000
+# Up to this many matches every one is ranked exactly; above it, a window of the newest matches
+# is ranked (BM25 and the join to the articles cost a few microseconds per match).
+_EXACT_MATCHES = 2_000
+_WINDOW = 2_000
+# Snippets read the text in slices of about this many characters until one holds a match.
+_SLICE_CHARS = 1_500
 _LEX_RE = re.compile(r'"[^"]*"|"[^"]*$|\(|\)|[^\s()"]+')
 _OPERATORS = frozenset({"AND", "OR", "NOT"})
 
@@ -61,18 +69,23 @@ class SearchHit:
 
 @dataclass(frozen=True, slots=True)
 class SearchResults:
-    """A page of hits, best first, and the total number of matching articles."""
+    """A page of hits, best first, and the total number of matching articles.
+
+    When ``total_capped`` is true, ``total`` is a lower bound: the search stopped counting.
+    """
 
     query: str
     total: int
     hits: list[SearchHit] = field(default_factory=list)
     limit: int = 20
     offset: int = 0
+    total_capped: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
             "query": self.query,
             "total": self.total,
+            "total_capped": self.total_capped,
             "limit": self.limit,
             "offset": self.offset,
             "hits": [hit.to_json() for hit in self.hits],
@@ -261,28 +274,24 @@ def search(
     if min_propaganda is not None:
         where.append("a.propaganda >= ?")
         params.append(float(min_propaganda))
-    clause = (" WHERE " + " AND ".join(where)) if where else ""
-    if parsed is not None:
-        # CROSS JOIN fixes the order: match in the index first, then look up the few rows (with a
-        # filter, SQLite otherwise scans the filtered index and runs the match per row).
-        source = "articles_fts CROSS JOIN articles a ON a.rid = articles_fts.rowid"
-        score = f"-bm25(articles_fts, {_WEIGHTS[0]}, {_WEIGHTS[1]})"
-        order = "ORDER BY score DESC, a.rid"
-    else:
-        source = "articles a"
-        score = "NULL"
-        order = "ORDER BY a.published DESC, a.rid DESC"
     connection = store.connection
-    total = connection.execute(f"SELECT COUNT(*) FROM {source}{clause}", params).fetchone()[0]
-    rows = connection.execute(
-        f"SELECT a.id, a.title, a.outlet, a.published, a.text, {score} AS score "
-        f"FROM {source}{clause} {order} LIMIT ? OFFSET ?",
-        (*params, limit, offset),
-    ).fetchall()
     terms = parsed.terms if parsed is not None else frozenset()
+    capped = False
+    if parsed is None:
+        clause = (" WHERE " + " AND ".join(where)) if where else ""
+        total = connection.execute(f"SELECT COUNT(*) FROM articles a{clause}", params).fetchone()[0]
+        ranked = connection.execute(
+            f"SELECT a.rid, NULL FROM articles a{clause} ORDER BY a.published DESC, a.rid DESC LIMIT ? OFFSET ?",
+            (*params, limit, offset),
+        ).fetchall()
+    else:
+        total, capped, ranked = _ranked_matches(connection, where, params, limit=limit, offset=offset)
     hits = []
-    for article_id, title, outlet_name, published, text, rank in rows:
-        snippet, highlights = make_snippet(text, terms)
+    for rid, rank in ranked:
+        article_id, title, outlet_name, published, text = connection.execute(
+            "SELECT id, title, outlet, published, text FROM articles WHERE rid = ?", (rid,)
+        ).fetchone()
+        snippet, highlights = _fast_snippet(text, terms)
         hits.append(
             SearchHit(
                 id=article_id,
@@ -294,7 +303,105 @@ def search(
                 highlights=highlights,
             )
         )
-    return SearchResults(query=query, total=int(total), hits=hits, limit=limit, offset=offset)
+    return SearchResults(
+        query=query, total=int(total), hits=hits, limit=limit, offset=offset, total_capped=capped
+    )
+
+
+def _ranked_matches(
+    connection: Any, where: list[str], params: list[Any], *, limit: int, offset: int
+) -> tuple[int, bool, list[tuple[int, float]]]:
+    """The total (and whether it is a lower bound) and the page's ``(rid, score)``, best first.
+
+    ``where[0]`` is the MATCH and ``params[0]`` its expression. Few matches: every one is joined
+    and ranked. Many: only a window of the newest matches that pass the filters is ranked (the
+    index serves matches newest first without scoring them).
+    """
+    expression = params[0]
+    filters, filter_params = where[1:], params[1:]
+    matches = connection.execute(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM articles_fts WHERE articles_fts MATCH ? LIMIT ?)",
+        (expression, COUNT_CAP + 1),
+    ).fetchone()[0]
+    score = f"-bm25(articles_fts, {_WEIGHTS[0]}, {_WEIGHTS[1]})"
+    clause = " WHERE " + " AND ".join(filters) if filters else ""
+
+    def page(rows: list[tuple[int, float]]) -> list[tuple[int, float]]:
+        rows.sort(key=lambda row: (-row[1], row[0]))
+        return rows[offset : offset + limit]
+
+    if matches <= _EXACT_MATCHES:
+        # CROSS JOIN fixes the order: match in the index first, then look up the rows (with a
+        # filter, SQLite otherwise scans the filtered index and runs the match per row).
+        rows = connection.execute(
+            f"SELECT a.rid, c.score FROM (SELECT rowid AS rid, {score} AS score FROM articles_fts "
+            f"WHERE articles_fts MATCH ?) c CROSS JOIN articles a ON a.rid = c.rid{clause}",
+            (expression, *filter_params),
+        ).fetchall()
+        return len(rows), False, page(rows)
+    window = max(_WINDOW, offset + limit)
+    newest = (
+        f"SELECT rowid AS rid, {score} AS score FROM articles_fts WHERE articles_fts MATCH ? "
+        "ORDER BY rowid DESC LIMIT ?"
+    )
+    if not filters:
+        # The count needs no article row: it comes from the index, capped.
+        rows = connection.execute(newest, (expression, window)).fetchall()
+        return min(matches, COUNT_CAP), matches > COUNT_CAP, page(rows)
+    # Expected survivors of a window = window * kept / articles. A filter that should leave twice
+    # the page in a window is tried on a window first; a narrower one goes straight to a set.
+    articles = connection.execute("SELECT MAX(rid) FROM articles").fetchone()[0] or 1
+    broad = articles * 2 * (offset + limit) // window
+    kept_articles = connection.execute(
+        f"SELECT COUNT(*) FROM (SELECT 1 FROM articles a{clause} LIMIT ?)", (*filter_params, broad + 1)
+    ).fetchone()[0]
+    if kept_articles > broad:
+        # A broad filter: most windows of matches hold enough articles it keeps.
+        rows = connection.execute(
+            f"SELECT a.rid, c.score FROM ({newest}) c CROSS JOIN articles a ON a.rid = c.rid{clause}",
+            (expression, window, *filter_params),
+        ).fetchall()
+        covered = matches <= COUNT_CAP and window >= matches
+        if covered or len(rows) >= offset + limit:
+            return len(rows), not covered, page(rows)
+    # The filter as a set the matches are probed against; BM25 runs only on the matches inside
+    # it (WHERE comes before the result columns).
+    rows = connection.execute(
+        f"SELECT rowid, {score} FROM articles_fts WHERE articles_fts MATCH ? "
+        f"AND +rowid IN (SELECT a.rid FROM articles a{clause}) ORDER BY rowid DESC LIMIT ?",
+        (expression, *filter_params, window),
+    ).fetchall()
+    return len(rows), len(rows) >= window, page(rows)
+
+
+def _fast_snippet(text: str, terms: frozenset[str]) -> tuple[str, list[tuple[int, int]]]:
+    """``make_snippet`` over the first slices of ``text`` up to the one after the first match.
+
+    Tokenising a whole long article costs milliseconds; the snippet only needs the region of the
+    first matches. Highlights then cover the part read, which always holds the snippet.
+    """
+    if len(text) <= 2 * _SLICE_CHARS:
+        return make_snippet(text, terms)
+    tokens: list[tuple[int, int, str]] = []
+    begin, found = 0, False
+    while begin < len(text):
+        end = len(text) if len(text) - begin <= _SLICE_CHARS * 3 // 2 else _cut(text, begin + _SLICE_CHARS)
+        tokens.extend(
+            (start + begin, stop + begin, term) for start, stop, term in token_terms(text[begin:end])
+        )
+        begin = end
+        if found or not terms:
+            break
+        found = any(term in terms for _, _, term in tokens)
+    return _snippet_from_tokens(text, tokens, terms, size=_SNIPPET_TOKENS, markers=MARKERS, last_end=begin)
+
+
+def _cut(text: str, position: int) -> int:
+    """A slice end at or after ``position`` that falls on whitespace, so no word is split."""
+    space = text.find(" ", position)
+    newline = text.find("\n", position)
+    candidates = [index for index in (space, newline) if index >= 0]
+    return min(candidates) if candidates else len(text)
 
 
 def make_snippet(
@@ -304,7 +411,20 @@ def make_snippet(
 
     Returns the snippet and the ``(start, end)`` offsets in ``text`` of every matched word.
     """
-    tokens = token_terms(text)
+    return _snippet_from_tokens(
+        text, token_terms(text), terms, size=size, markers=markers, last_end=len(text)
+    )
+
+
+def _snippet_from_tokens(
+    text: str,
+    tokens: list[tuple[int, int, str]],
+    terms: frozenset[str],
+    *,
+    size: int,
+    markers: tuple[str, str],
+    last_end: int,
+) -> tuple[str, list[tuple[int, int]]]:
     matched = [index for index, (_, _, term) in enumerate(tokens) if term in terms]
     highlights = [(tokens[index][0], tokens[index][1]) for index in matched]
     if not tokens:
@@ -329,6 +449,6 @@ def make_snippet(
         pieces.append(markers[0] + text[start:stop] + markers[1])
         cursor = stop
     pieces.append(text[cursor:end])
-    if last < len(tokens) - 1:
+    if last < len(tokens) - 1 or last_end < len(text):
         pieces.append(" …")
     return "".join(pieces).replace("\n", " "), highlights
