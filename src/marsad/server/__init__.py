@@ -1,0 +1,1 @@
+"""``marsad serve``: the JSON API and the dashboard over a corpus."""
