@@ -184,6 +184,20 @@ def test_implied_source_points_at_the_earlier_mention_in_the_paragraph() -> None
     assert article.scores["vague_sourcing"] == pytest.approx(1 / 3)
 
 
+@pytest.mark.parametrize(
+    "second",
+    ["لكنه أضاف أن الطريق طويل.", "ولكنها أضافت أن الطريق طويل.", "وهو ما أكده البيان."],
+)
+def test_a_pronoun_source_takes_the_earlier_source(second: str) -> None:
+    text = "قال وزير الخارجية إن المحادثات كانت صريحة. " + second
+    spans = analyse(text).layer("attributions")
+    sources = [span.get("source") for span in spans]
+    assert sources[0] is not None and text[sources[0]["start"] : sources[0]["end"]] == "وزير الخارجية"
+    # Never the pronoun itself as a named source.
+    for source in sources[1:]:
+        assert source is None or (source["start"], source["end"]) == (sources[0]["start"], sources[0]["end"])
+
+
 def test_source_takes_the_actor_of_an_overlapping_entity() -> None:
     text = "قال الرئيس الروسي فلاديمير بوتين إن بلاده مستعدة للحوار."
     start = text.index("فلاديمير")

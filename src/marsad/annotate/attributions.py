@@ -240,6 +240,48 @@ _CLAUSE_OPENERS = frozenset(
     ["كان", "كانت", "كانوا", "فيما", "بينما", "حيث", "لكن", "لكن", "اما", "ثم", "كما"]
 )
 _PARTICLE_BEFORE_VERB = frozenset({"قد", "لقد"})
+# A source that is only a pronoun (لكنه أضاف، وهو ما أكدته، الذي قال) names no one by itself: the
+# attribution takes the nearest earlier source instead, like an implied one.
+_PRONOUN_SOURCES = frozenset(
+    fold_entry(word)
+    for word in [
+        "هو",
+        "هي",
+        "هم",
+        "هما",
+        "هن",
+        "أنا",
+        "نحن",
+        "أنت",
+        "أنتم",
+        "لكنه",
+        "لكنها",
+        "لكنهم",
+        "لكنهما",
+        "ولكنه",
+        "ولكنها",
+        "ولكنهم",
+        "إنه",
+        "إنها",
+        "إنهم",
+        "أنه",
+        "أنها",
+        "أنهم",
+        "بأنه",
+        "بأنها",
+        "كما",
+        "أنه",
+        "الذي",
+        "التي",
+        "الذين",
+        "اللذان",
+        "اللتان",
+        "اللذين",
+        "اللتين",
+        "من",
+        "ما",
+    ]
+)
 _PREPOSITIONS = frozenset(
     ["في", "من", "علي", "عن", "الي", "خلال", "بعد", "قبل", "منذ", "مع", "ب", "ل", "حتي"]
 )
@@ -340,6 +382,10 @@ class Attribution:
 
 def _key(token: Token) -> str:
     return fold(token.norm)
+
+
+def _is_word_key(key: str) -> bool:
+    return any(ch.isalpha() for ch in key)
 
 
 def _bare(key: str) -> str:
@@ -663,6 +709,8 @@ class _Finder:
             source = self.trim(*source)
         if source is None and not passive and entry.type == "verb":
             source = self._subject_before(index, first)
+        if source is not None and self._pronoun_only(source):
+            source = None
         if source is not None and entry.type != "participle":
             attribution.source = source
             consumed = max(consumed, bisect_right(self.starts, source[1] - 1) - 1)
@@ -674,6 +722,12 @@ class _Finder:
         if attribution.source is not None and not attribution.resolved:
             attribution.vague, attribution.actor = self.judge(attribution.source)
         return attribution, consumed
+
+    def _pronoun_only(self, source: tuple[int, int]) -> bool:
+        first = max(0, bisect_right(self.starts, source[0]) - 1)
+        last = bisect_right(self.starts, source[1] - 1)
+        keys = [key for key in self.keys[first:last] if _is_word_key(key)]
+        return bool(keys) and all(key in _PRONOUN_SOURCES or _bare(key) in _PRONOUN_SOURCES for key in keys)
 
     def trim(self, start: int, end: int) -> tuple[int, int] | None:
         return _Sentence(self.text, self.tokens, self.keys, start, end).trim(start, end)
