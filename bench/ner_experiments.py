@@ -35,6 +35,7 @@ from marsad.models.ner import (
     decode,
     iter_sentences,
     load_lexicon,
+    propagate_names,
     soft_gazetteer,
     train_crf,
 )
@@ -61,7 +62,12 @@ def _data() -> Path:
 
 
 def cross_validate(
-    *, name: str, folds: int, table: ClusterTable | None, max_iterations: int | None
+    *,
+    name: str,
+    folds: int,
+    table: ClusterTable | None,
+    max_iterations: int | None,
+    propagate_window: int = 0,
 ) -> dict[str, Any]:
     spec = VARIANTS[name]
     groups = frozenset(spec["groups"])
@@ -75,6 +81,7 @@ def cross_validate(
     seconds: list[float] = []
     sizes: list[int] = []
     by_threshold: dict[str, list[float]] = {}
+    by_window: dict[str, list[float]] = {}
     for k in range(folds):
         held = sentences[bounds[k] : bounds[k + 1]]
         train = sentences[: bounds[k]] + sentences[bounds[k + 1] :]
@@ -119,6 +126,14 @@ def cross_validate(
                 f1 = score_entities([s.tags for s in held], pred).overall.f1
                 by_threshold.setdefault(str(threshold), []).append(f1)
             pred = [decode(tagger, f, o_threshold=O_THRESHOLD) for f in feats]
+            outside = [_outside(tagger, f) for f in feats]
+        keys = [[extractor.core(t) for t in s.tokens] for s in held]
+        for window in PROPAGATION_WINDOWS:
+            propagated = _propagate(keys, pred, outside, window=window)
+            f1 = score_entities([s.tags for s in held], propagated).overall.f1
+            by_window.setdefault(str(window), []).append(f1)
+        if propagate_window:
+            pred = _propagate(keys, pred, outside, window=propagate_window)
         report = score_entities([s.tags for s in held], pred)
         scores.append(report.overall.f1)
         for kind, score in report.per_type.items():
@@ -134,7 +149,29 @@ def cross_validate(
         "model_bytes": statistics.mean(sizes),
         "params": params,
         "o_threshold": {k: round(statistics.mean(v), 4) for k, v in by_threshold.items()},
+        "propagation_window": {k: round(statistics.mean(v), 4) for k, v in by_window.items()},
+        "propagated": propagate_window,
     }
+
+
+# Pseudo-articles for the document-level step: ANERcorp has no document ids, so blocks of this many
+# consecutive sentences stand in for an article (about 300 tokens at 10).
+PROPAGATION_WINDOWS = (5, 10, 20)
+
+
+def _outside(tagger: Any, features: Any) -> list[float]:
+    tagger.set(features)
+    return [tagger.marginal("O", i) for i in range(len(features))]
+
+
+def _propagate(
+    keys: list[list[str]], tags: list[list[str]], outside: list[list[float]], *, window: int
+) -> list[list[str]]:
+    out: list[list[str]] = []
+    for start in range(0, len(tags), window):
+        block = slice(start, start + window)
+        out.extend(propagate_names(keys[block], tags[block], outside[block]))
+    return out
 
 
 # Decoding thresholds compared on every fold (None: plain Viterbi).
@@ -195,6 +232,9 @@ def main() -> None:
     parser.add_argument("--variants", nargs="*", default=[], choices=sorted(VARIANTS))
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--max-iterations", type=int, default=None)
+    parser.add_argument(
+        "--propagate", type=int, default=0, help="score with propagate_names over blocks of N sentences"
+    )
     parser.add_argument("--clusters", type=Path, default=None, help="cluster table (default: shipped one)")
     parser.add_argument("--speed", type=int, default=0, help="measure tagging speed on N articles")
     parser.add_argument("--test", action="store_true", help="score the shipped model on the test split")
@@ -204,7 +244,13 @@ def main() -> None:
     )
     table = ClusterTable.read(table_path) if args.variants else None
     for name in args.variants:
-        result = cross_validate(name=name, folds=args.folds, table=table, max_iterations=args.max_iterations)
+        result = cross_validate(
+            name=name,
+            folds=args.folds,
+            table=table,
+            max_iterations=args.max_iterations,
+            propagate_window=args.propagate,
+        )
         print(_row(result), flush=True)
         print(json.dumps(result), flush=True)
     if args.speed:

@@ -7,6 +7,7 @@ actor once with its mention count (tone is filled later by the tone step).
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from typing import Any, ClassVar
 
@@ -59,23 +60,24 @@ class EntityStep(Step):
         tokens = article.views["tokens"]
         model_entities = self._model_entities(article, tokens)
         matches = self.gazetteer.match(text, normalised=article.views.get("normalised"))
+        # Matches are in text order and never overlap, so their ends are sorted too.
+        match_ends = [match.end for match in matches]
 
         spans: list[Span] = []
         used: set[int] = set()
         for start, end, kind, score in model_entities:
+            first = index = bisect_right(match_ends, start)  # the first match ending after start
             best = None
-            for index, match in enumerate(matches):
-                if match.end <= start or match.start >= end:
-                    continue
+            while index < len(matches) and matches[index].start < end:
+                match = matches[index]
                 rank = (match.entity_type == kind, match.end - match.start)
                 if best is None or rank > best[0]:
                     best = (rank, index)
+                index += 1
             actor = None
             if best is not None:
                 actor = matches[best[1]].actor_id
-                used.update(
-                    index for index, match in enumerate(matches) if match.start < end and match.end > start
-                )
+                used.update(range(first, index))
             spans.append(Span(start, end, kind, score, {"actor": actor}))
         for index, match in enumerate(matches):
             if index in used:
@@ -95,20 +97,21 @@ class EntityStep(Step):
         self, article: Article, tokens: list[Any]
     ) -> list[tuple[int, int, str, float | None]]:
         text = article.text
+        # The tokens that lie wholly inside each sentence (tokens and sentences are in text order).
+        starts = [token[0] for token in tokens]
+        ends = [token[1] for token in tokens]
         sentences: list[list[Any]] = []
         position = 0
         for sentence in article.layer("sentences"):
-            while position < len(tokens) and tokens[position].start < sentence.start:
-                position += 1
-            chunk = []
-            while position < len(tokens) and tokens[position].end <= sentence.end:
-                chunk.append(tokens[position])
-                position += 1
-            if chunk:
-                sentences.append(chunk)
-        tagged = self.model.predict([[text[t.start : t.end] for t in chunk] for chunk in sentences])
+            first = bisect_left(starts, sentence.start, lo=position)
+            position = bisect_right(ends, sentence.end, lo=first)
+            if position > first:
+                sentences.append(tokens[first:position])
+        tagged = self.model.predict_article([[text[t[0] : t[1]] for t in chunk] for chunk in sentences])
         found: list[tuple[int, int, str, float | None]] = []
         for chunk, tags in zip(sentences, tagged, strict=True):
+            if tags.count("O") == len(tags):
+                continue
             for first, last, kind in decode_bio(tags):
                 found.append((_without_proclitics(chunk[first]), chunk[last - 1].end, kind, None))
         return found

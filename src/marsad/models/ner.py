@@ -15,19 +15,25 @@ import json
 import math
 import shutil
 import time
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from marsad.errors import error
 from marsad.models.ner_clusters import ClusterTable, ContextCues, normalise_word
 
+if TYPE_CHECKING:
+    from marsad.models.crf_fast import CompiledTagger
+
 __all__ = [
     "ALL_GROUPS",
+    "PROPAGATION",
     "FeatureExtractor",
     "NerModel",
     "load_lexicon",
+    "propagate_names",
     "train_crf",
     "train_ner",
 ]
@@ -47,6 +53,9 @@ ALL_GROUPS = frozenset({"base", "clusters", "lexicon"})
 DEFAULT_PARAMS: dict[str, Any] = {"c1": 0.05, "c2": 0.05, "max_iterations": 150}
 # Marginal P(O) under which an O token takes its best entity tag (see decode); chosen by CV.
 O_THRESHOLD: float | None = None
+# Options of the document-level step (propagate_names) after decoding, chosen by CV; written to
+# ner_meta.json as "propagate" so a loader can pass them on.
+PROPAGATION: dict[str, Any] = {"min_confidence": 0.7, "max_outside": 0.999, "family_names": True}
 
 _FOREIGN_LETTERS = frozenset("گچڤپژ")
 _LONG_VOWELS = frozenset("اوي")
@@ -156,6 +165,7 @@ class FeatureExtractor:
         self.groups = groups
         self.cache_limit = cache_limit
         self._cache: dict[str, tuple[list[str], list[str], list[str], list[str], list[str], str]] = {}
+        self._cores: dict[str, str] = {}
 
     def _word(self, token: str) -> tuple[list[str], list[str], list[str], list[str], list[str], str]:
         norm = normalise_word(token)
@@ -246,6 +256,18 @@ class FeatureExtractor:
             cached = self._word(token)
             self._cache[token] = cached
         return cached
+
+    def core(self, token: str) -> str:
+        """The token's normalised, clitic-stripped form (ال kept): the match key of propagate_names."""
+        # Its own small cache: the fast tagger never fills the feature cache, and building every
+        # feature string of a word only to read its core would double the cost of a new word.
+        core = self._cores.get(token)
+        if core is None:
+            if len(self._cores) >= self.cache_limit:
+                self._cores.clear()
+            core = split_clitics(normalise_word(token), self.split_table)[1]
+            self._cores[token] = core
+        return core
 
     def _gazetteer(
         self, words: list[tuple[list[str], list[str], list[str], list[str], list[str], str]]
@@ -404,20 +426,125 @@ def decode(tagger: Any, features: Any, *, o_threshold: float | None) -> list[str
     probable entity tag; an I- left without a matching tag before it becomes B-. The threshold is
     chosen by cross-validation: the CRF is precise but misses unseen names.
     """
+    from marsad.models.crf_fast import repair_from_marginals
+
     tags = list(tagger.tag(features))
     if o_threshold is None:
         return tags
-    labels = [label for label in tagger.labels() if label != "O"]
-    changed = False
-    for i, tag in enumerate(tags):
-        if tag == "O" and tagger.marginal("O", i) < o_threshold:
-            tags[i] = max(labels, key=lambda label: tagger.marginal(label, i))
-            changed = True
-    if changed:
-        for i, tag in enumerate(tags):
-            if tag.startswith("I-") and (i == 0 or tags[i - 1][2:] != tag[2:]):
-                tags[i] = "B-" + tag[2:]
-    return tags
+    return repair_from_marginals(
+        tags, labels=tagger.labels(), marginal=tagger.marginal, o_threshold=o_threshold
+    )
+
+
+def _spans(tags: Sequence[str]) -> list[tuple[int, int, str]]:
+    """(start, end, type) of the entities in one BIO sequence, counted as conlleval does."""
+    spans: list[tuple[int, int, str]] = []
+    start, kind = -1, ""
+    for i, tag in enumerate([*tags, "O"]):
+        inside = tag.startswith("I-") and tag[2:] == kind and start >= 0
+        if not inside:
+            if start >= 0:
+                spans.append((start, i, kind))
+            start, kind = (i, tag[2:]) if tag != "O" else (-1, "")
+    return spans
+
+
+# Words that end a person's name but are also everyday words or name links: never propagated alone.
+# Regnal ordinals (الحسن الثاني) are not family names, and علي folds together with the preposition على.
+_NOT_FAMILY_NAMES = frozenset(
+    normalise_word(word)
+    for word in [
+        "الله",
+        "الرحمن",
+        "الدين",
+        "بن",
+        "ابن",
+        "أبو",
+        "عبد",
+        "الشيخ",
+        "السيد",
+        "على",
+        "إلى",
+        "الأول",
+        "الثاني",
+        "الثالث",
+        "الرابع",
+        "الخامس",
+        "السادس",
+        "السابع",
+        "الثامن",
+        "التاسع",
+        "العاشر",
+    ]
+)
+
+
+def _family_name(key: str) -> bool:
+    return len(key) >= 3 and key not in _NOT_FAMILY_NAMES
+
+
+def propagate_names(
+    keys: Sequence[Sequence[str]],
+    tags: Sequence[Sequence[str]],
+    outside: Sequence[Sequence[float]],
+    *,
+    min_confidence: float = 0.7,
+    max_outside: float = 0.999,
+    family_names: bool = True,
+) -> list[list[str]]:
+    """Document-level consistency: a name tagged confidently once is tagged at its other mentions.
+
+    ``keys`` are the tokens' match keys (the feature extractor's clitic-stripped cores), ``tags``
+    the decoded BIO tags and ``outside`` each token's marginal P(O), all for the sentences of one
+    article. An entity whose every token has P(O) < 1 - ``min_confidence`` lends its type to other
+    runs of the same keys tagged O (where no token has P(O) above ``max_outside``); with
+    ``family_names`` the last word of a confident two-word-or-longer person name does so alone (the
+    family name used on its own later in the article). Returns new tag lists; inputs are untouched.
+    """
+    votes: dict[tuple[str, ...], dict[str, float]] = {}
+    for sentence_keys, sentence_tags, probs in zip(keys, tags, outside, strict=True):
+        for start, end, kind in _spans(sentence_tags):
+            confidence = 1.0 - max(probs[start:end])
+            if confidence < min_confidence:
+                continue
+            phrase = tuple(sentence_keys[start:end])
+            votes.setdefault(phrase, {}).setdefault(kind, 0.0)
+            votes[phrase][kind] += confidence
+            last = sentence_keys[end - 1]
+            if family_names and kind == "PER" and end - start >= 2 and _family_name(last):
+                votes.setdefault((last,), {}).setdefault(kind, 0.0)
+                votes[(last,)][kind] += confidence
+    out = [list(sentence_tags) for sentence_tags in tags]
+    if not votes:
+        return out
+    names = {phrase: max(kinds, key=lambda k: kinds[k]) for phrase, kinds in votes.items()}
+    longest = max(len(phrase) for phrase in names)
+    firsts = {phrase[0] for phrase in names}
+    for sentence_keys, sentence_tags, probs in zip(keys, out, outside, strict=True):
+        if firsts.isdisjoint(sentence_keys):
+            continue
+        i = 0
+        while i < len(sentence_tags):
+            if sentence_keys[i] not in firsts:
+                i += 1
+                continue
+            matched = 0
+            for length in range(min(longest, len(sentence_tags) - i), 0, -1):
+                found = names.get(tuple(sentence_keys[i : i + length]))
+                if found is None:
+                    continue
+                kind = found
+                window = range(i, i + length)
+                following = i + length < len(sentence_tags) and sentence_tags[i + length].startswith("I-")
+                if following or any(sentence_tags[j] != "O" or probs[j] > max_outside for j in window):
+                    continue
+                sentence_tags[i] = "B-" + kind
+                for j in range(i + 1, i + length):
+                    sentence_tags[j] = "I-" + kind
+                matched = length
+                break
+            i += matched or 1
+    return out
 
 
 def _package_data_dir() -> Path:
@@ -432,6 +559,44 @@ class NerModel:
         self.extractor = extractor
         self.meta = meta
         self.o_threshold: float | None = meta.get("o_threshold")
+        # The fast path (marsad.models.crf_fast); None tags every sentence through CRFsuite.
+        self.compiled: CompiledTagger | None = None
+
+    def compile(self, model_path: Path) -> CompiledTagger | None:
+        """Build the fast tagger from the model file; None (with a warning) if it disagrees with CRFsuite."""
+        from marsad.errors import MarsadError
+        from marsad.models.crf_fast import CompiledTagger, probe_sentences, read_crfsuite_model
+
+        try:
+            weights = read_crfsuite_model(model_path)
+        except MarsadError as err:
+            # CRFsuite itself opened the file: a layout this reader does not know only costs speed.
+            warnings.warn(
+                f"the fast NER tagger cannot read the model file ({err}); tagging through CRFsuite (slower)",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+            return None
+        compiled = CompiledTagger(
+            weights=weights, extractor=self.extractor, o_threshold=self.o_threshold, reference=self._reference
+        )
+        if list(weights.labels) != list(self._tagger.labels()) or not compiled.agrees(
+            probe_sentences(self.extractor)
+        ):
+            warnings.warn(
+                "the fast NER tagger does not compose features as FeatureExtractor.sentence does; "
+                "tagging through CRFsuite (slower)",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+            return None
+        return compiled
+
+    def _reference(self, tokens: list[str]) -> list[str]:
+        import pycrfsuite
+
+        features = pycrfsuite.ItemSequence(self.extractor.sentence(tokens))
+        return decode(self._tagger, features, o_threshold=self.o_threshold)
 
     @classmethod
     def load(cls, model_dir: Path | None = None) -> NerModel:
@@ -457,20 +622,64 @@ class NerModel:
         tagger = pycrfsuite.Tagger()
         tagger.open(str(model_path))
         extractor = FeatureExtractor(table=table, lexicon=load_lexicon(), groups=groups, soft=soft)
-        return cls(tagger=tagger, extractor=extractor, meta=meta)
+        model = cls(tagger=tagger, extractor=extractor, meta=meta)
+        model.compiled = model.compile(model_path)
+        return model
 
-    def predict(self, sentences: list[list[str]]) -> list[list[str]]:
-        """BIO tags for each sentence of surface tokens (words and punctuation separate)."""
+    def predict(self, sentences: list[list[str]], *, reference: bool = False) -> list[list[str]]:
+        """BIO tags for each sentence of surface tokens (words and punctuation separate).
+
+        The fast path gives the same tags as CRFsuite; ``reference`` tags through CRFsuite itself.
+        """
+        if self.compiled is not None and not reference:
+            return self.compiled.tag(sentences)
+        return [self._reference(tokens) if tokens else [] for tokens in sentences]
+
+    def predict_article(self, sentences: list[list[str]]) -> list[list[str]]:
+        """Tags for one article's sentences, then document-level consistency (:func:`propagate_names`).
+
+        The propagation settings come from the model's metadata (``"propagate"``); a model trained
+        without them tags exactly as :meth:`predict`.
+        """
+        options = self.meta.get("propagate")
+        if not options:
+            return self.predict(sentences)
+        column = self.labels.index("O")
+        outside: list[list[float]]
+        if self.compiled is not None:
+            tags, tables = self.compiled.tag_with_marginals(sentences)
+            outside = [table[:, column].tolist() if len(table) else [] for table in tables]
+        else:
+            tags, marginals = self.predict_with_marginals(sentences)
+            outside = [[row[column] for row in table] for table in marginals]
+        keys = [[self.extractor.core(token) for token in tokens] for tokens in sentences]
+        return propagate_names(keys, tags, outside, **options)
+
+    @property
+    def labels(self) -> list[str]:
+        """The model's labels, in the order of the marginal columns."""
+        return list(self._tagger.labels())
+
+    def predict_with_marginals(
+        self, sentences: list[list[str]], *, reference: bool = False
+    ) -> tuple[list[list[str]], list[list[list[float]]]]:
+        """Tags as :meth:`predict`, and each token's label marginals (columns in :attr:`labels` order)."""
+        if self.compiled is not None and not reference:
+            tags, tables = self.compiled.tag_with_marginals(sentences)
+            return tags, [table.tolist() for table in tables]
         import pycrfsuite
 
+        labels = self.labels
         tagged: list[list[str]] = []
+        marginals: list[list[list[float]]] = []
         for tokens in sentences:
-            if not tokens:
-                tagged.append([])
-                continue
-            features = pycrfsuite.ItemSequence(self.extractor.sentence(tokens))
-            tagged.append(decode(self._tagger, features, o_threshold=self.o_threshold))
-        return tagged
+            tagged.append(self._reference(tokens) if tokens else [])
+            if tokens:
+                self._tagger.set(pycrfsuite.ItemSequence(self.extractor.sentence(tokens)))
+            marginals.append(
+                [[self._tagger.marginal(label, i) for label in labels] for i in range(len(tokens))]
+            )
+        return tagged, marginals
 
 
 def _read_training(train_path: Path) -> tuple[list[list[str]], list[list[str]], list[str]]:
@@ -542,6 +751,7 @@ def train_ner(
         "groups": sorted(ALL_GROUPS),
         "selftrain": use_soft,
         "o_threshold": O_THRESHOLD,
+        "propagate": PROPAGATION,
         "params": DEFAULT_PARAMS,
         "train_file": train_path.name,
         "train_sentences": len(sentences),

@@ -1,0 +1,599 @@
+"""Tag with a trained CRFsuite model without CRFsuite: cached label scores per word, Viterbi in numpy.
+
+In a linear-chain CRF a token's emission score for a label is the sum of the weights of its active
+features. Almost every NER feature depends on one word at one offset (-2 … +2), so the sum for
+each distinct word at each offset is computed once, as a vector over the labels. Tagging a
+sentence is then a few array gathers, plus the few features that depend on two words (the
+``-1|0`` core bigram) or on the sentence (BOS, EOS, gazetteer marks), and a batched Viterbi (and
+forward–backward for the marginals ``decode`` uses). No feature strings are built for cached words.
+
+Everything comes from the model file (read here, weights exact) and the model's
+``FeatureExtractor``, so a retrained model needs nothing extra. The results equal CRFsuite's: a
+sentence whose best path is decided by a margin small enough for rounding to matter is tagged by
+CRFsuite itself (``reference``), and :meth:`CompiledTagger.agrees` checks at load time that the
+composed scores equal the sum of ``FeatureExtractor.sentence``'s features.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from itertools import repeat
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
+
+from marsad.errors import error
+
+if TYPE_CHECKING:
+    from marsad.models.ner import FeatureExtractor
+
+__all__ = [
+    "CompiledTagger",
+    "CrfWeights",
+    "probe_sentences",
+    "read_crfsuite_model",
+    "repair_from_marginals",
+]
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.intp]
+
+# A decision whose two best scores differ by less than this is left to CRFsuite: summing the same
+# weights in another order can move a score by about 1e-14 per feature, far below this.
+TIE_MARGIN = 1e-7
+# The most tokens tagged in one go: bounds memory (about 1 KB a token) for whole-corpus calls.
+BATCH_TOKENS = 20_000
+# Rows 0-2 of the word table are fixed: no word, the BOS marker as the -1 neighbour, EOS as +1.
+_ZERO, _BOS, _EOS = 0, 1, 2
+
+
+@dataclass(frozen=True, slots=True)
+class CrfWeights:
+    """The parameters of a CRFsuite linear-chain model (``crf1d``)."""
+
+    labels: tuple[str, ...]
+    attributes: dict[str, int]
+    # state[attribute id, label id]: weight of (attribute, label); zero where the model has none
+    state: FloatArray
+    # transitions[from label id, to label id]
+    transitions: FloatArray
+
+    def vector(self, features: Sequence[str]) -> FloatArray:
+        """The summed label scores of ``features`` (each occurrence counts, unknown ones are ignored)."""
+        index = self.attributes
+        ids = [index[name] for name in features if name in index]
+        if not ids:
+            return np.zeros(len(self.labels))
+        return self.state[ids].sum(axis=0)
+
+
+def _read_names(data: bytes, offset: int, *, path: Path) -> list[str]:
+    """The strings of a CRFsuite CQDB chunk, by id (through its backward array)."""
+    chunk, _, _, _, count, backward = struct.unpack_from("<4sIIIII", data, offset)
+    if chunk != b"CQDB":
+        raise error("E204", "NER model file is malformed (string table)", input=str(path))
+    names = []
+    for number in range(count):
+        (record,) = struct.unpack_from("<I", data, offset + backward + 4 * number)
+        ident, size = struct.unpack_from("<II", data, offset + record)
+        start = offset + record + 8
+        if ident != number:
+            raise error("E204", "NER model file is malformed (string ids)", input=str(path))
+        names.append(data[start : start + size - 1].decode("utf-8"))
+    return names
+
+
+def read_crfsuite_model(path: Path) -> CrfWeights:
+    """Read the labels, attributes and exact weights of a CRFsuite ``crf1d`` model file.
+
+    ``pycrfsuite.Tagger.info()`` rounds weights to six decimals, which is not enough to reproduce
+    CRFsuite's tags exactly; the file itself stores them as doubles. Raises E204 for a missing
+    or malformed file.
+    """
+    if not path.is_file():
+        raise error("E204", "NER model file not found", input=str(path))
+    data = path.read_bytes()
+    try:
+        header = struct.unpack_from("<4sI4s9I", data, 0)
+        magic, _, kind, _, _, _, _, features_at, labels_at, attributes_at, _, _ = header
+        if magic != b"lCRF" or kind != b"FOMC":
+            raise error("E204", "not a CRFsuite linear-chain model file", input=str(path))
+        labels = _read_names(data, labels_at, path=path)
+        attributes = _read_names(data, attributes_at, path=path)
+        chunk, _, count = struct.unpack_from("<4sII", data, features_at)
+        if chunk != b"FEAT":
+            raise error("E204", "NER model file is malformed (features)", input=str(path))
+        state = np.zeros((len(attributes), len(labels)))
+        transitions = np.zeros((len(labels), len(labels)))
+        # Each feature is (type, source, destination, weight): type 0 is attribute -> label, 1 is
+        # label -> label.
+        for kind_id, source, target, weight in struct.iter_unpack(
+            "<IIId", data[features_at + 12 : features_at + 12 + 20 * count]
+        ):
+            if kind_id == 0:
+                state[source, target] += weight
+            else:
+                transitions[source, target] += weight
+    except (struct.error, UnicodeDecodeError, IndexError) as err:
+        raise error("E204", "NER model file is malformed", input=str(path)) from err
+    return CrfWeights(
+        labels=tuple(labels),
+        attributes={name: number for number, name in enumerate(attributes)},
+        state=state,
+        transitions=transitions,
+    )
+
+
+# Sentences for the load-time agreement check: titles, names, places, numbers, punctuation, Latin
+# script, a one-token sentence (written for this check).
+_PROBES = (
+    "استقبل وزير الخارجية السعودي في الرياض أمس نظيره الفرنسي جان إيف لودريان .",
+    "وقال الرئيس الأمريكي باراك أوباما إن الولايات المتحدة ستواصل دعم الأمم المتحدة .",
+    "ارتفعت أسهم شركة أرامكو بنسبة 3.5 % في بورصة نيويورك يوم 12 مارس 2015 .",
+    "أعلنت منظمة الصحة العالمية ( WHO ) عن 120 إصابة جديدة في جدة والدمام .",
+    "بيروت",
+    "، . ! ؟ « » -",
+)
+
+
+def probe_sentences(extractor: FeatureExtractor, *, phrases: int = 40) -> list[list[str]]:
+    """Token lists that exercise every kind of feature: the fixed probes and gazetteer phrases."""
+    sentences = [probe.split() for probe in _PROBES]
+    lexicon = extractor.lexicon
+    if lexicon is not None:
+        # Several gazetteer phrases in one sentence, each after a preposition and with a neighbour.
+        chosen = sorted(lexicon.phrases, key=lambda phrase: (-len(phrase), phrase))[:phrases]
+        for start in range(0, len(chosen), 8):
+            tokens: list[str] = []
+            for phrase in chosen[start : start + 8]:
+                tokens.extend(("في", *phrase, "و"))
+            sentences.append(tokens)
+    return sentences
+
+
+def repair_from_marginals(
+    tags: list[str], *, labels: Sequence[str], marginal: Callable[[str, int], float], o_threshold: float
+) -> list[str]:
+    """Recall-leaning repair of Viterbi tags (see :func:`marsad.models.ner.decode`)."""
+    entity_labels = [label for label in labels if label != "O"]
+    changed = False
+    for i, tag in enumerate(tags):
+        if tag == "O" and marginal("O", i) < o_threshold:
+            tags[i] = max(entity_labels, key=lambda label: marginal(label, i))
+            changed = True
+    if changed:
+        for i, tag in enumerate(tags):
+            if tag.startswith("I-") and (i == 0 or tags[i - 1][2:] != tag[2:]):
+                tags[i] = "B-" + tag[2:]
+    return tags
+
+
+class CompiledTagger:
+    """CRF tagging from per-word label scores, equal to CRFsuite's tags on the same model.
+
+    ``reference`` tags one sentence through CRFsuite; it is called for the rare sentence whose
+    best path hangs on a near-tie. ``cache_limit`` bounds the number of distinct words kept.
+    """
+
+    def __init__(
+        self,
+        *,
+        weights: CrfWeights,
+        extractor: FeatureExtractor,
+        o_threshold: float | None,
+        reference: Callable[[list[str]], list[str]] | None = None,
+        cache_limit: int = 200_000,
+    ) -> None:
+        self.weights = weights
+        self.extractor = extractor
+        self.o_threshold = o_threshold
+        self.reference = reference
+        self.cache_limit = cache_limit
+        self.labels = weights.labels
+        self.fallbacks = 0  # sentences handed to ``reference``, for tests and benchmarks
+        self._transitions = weights.transitions
+        self._label_o = self.labels.index("O") if "O" in self.labels else -1
+        self._attribute_ids = weights.attributes
+        # the state weights with a zero row after them, for attributes the model does not know
+        self._zero_row = len(weights.attributes)
+        self._state = np.vstack([weights.state, np.zeros((1, len(self.labels)))])
+        self._bias_row = weights.attributes.get("bias", self._zero_row)
+        self._bigrams = self._bigram_table(weights)
+        self._bigram_left = {left for left, _ in self._bigrams}
+        self._bigram_right = {right for _, right in self._bigrams}
+        lexicon = extractor.lexicon
+        self._phrases = lexicon.phrases if lexicon is not None else {}
+        self._max_phrase = lexicon.max_phrase if lexicon is not None else 0
+        self._phrase_first = {phrase[0] for phrase in self._phrases}
+        kinds = set(self._phrases.values())
+        self._marks = {
+            (kind, begins): weights.vector([f"gz={kind}-{'B' if begins else 'I'}"])
+            for kind in kinds
+            for begins in (True, False)
+        }
+        self._continues = weights.vector(["gz_continues"])
+        self._reset()
+
+    # -- the word table -------------------------------------------------------------------------
+
+    @staticmethod
+    def _bigram_table(weights: CrfWeights) -> dict[tuple[str, str], FloatArray]:
+        """``-1|0:left|right`` features by (left core, right core); every split of a '|' is kept."""
+        table: dict[tuple[str, str], FloatArray] = {}
+        for name, number in weights.attributes.items():
+            if not name.startswith("-1|0:"):
+                continue
+            pair = name[5:]
+            for cut, char in enumerate(pair):
+                if char == "|":
+                    # A core holding '|' makes the split ambiguous; any split that rebuilds the same
+                    # attribute name is the same feature, so all of them can be keys.
+                    table[(pair[:cut], pair[cut + 1 :])] = weights.state[number]
+        return table
+
+    def _reset(self) -> None:
+        capacity = 4096
+        # One table per offset, stacked: the word itself (bias included), then the word as the -1,
+        # -2, +1 and +2 neighbour of the token being scored.
+        self._table = np.zeros((5, capacity, len(self.labels)))
+        self._table[1, _BOS] = self.weights.vector(["BOS"])
+        self._table[3, _EOS] = self.weights.vector(["EOS"])
+        self._rows: dict[str, int] = {}
+        self._cores: list[str] = ["", "", ""]
+        # per row: the core can start a bigram feature, end one, start a gazetteer phrase
+        self._flags = np.zeros((3, capacity), dtype=bool)
+
+    def _add(self, tokens: list[str]) -> None:
+        """Give each of ``tokens`` (not yet in the table) the next free row, in order."""
+        first = len(self._cores)
+        stop = first + len(tokens)
+        while stop > self._flags.shape[1]:
+            self._table = np.concatenate([self._table, np.zeros_like(self._table)], axis=1)
+            self._flags = np.concatenate([self._flags, np.zeros_like(self._flags)], axis=1)
+        get, zero, bias = self._attribute_ids.get, self._zero_row, self._bias_row
+        word = self.extractor._word
+        # All sums in one reduction: each group starts with the bias or the zero row, so none is empty.
+        ids: list[int] = []
+        offsets: list[int] = []
+        cores: list[str] = []
+        for token in tokens:
+            far_left, near_left, own, near_right, far_right, core = word(token)
+            offsets.append(len(ids))
+            ids.append(bias)
+            ids.extend(map(get, own, repeat(zero)))
+            for group in (near_left, far_left, near_right, far_right):
+                offsets.append(len(ids))
+                ids.append(zero)
+                ids.extend(map(get, group, repeat(zero)))
+            cores.append(core)
+        sums = np.add.reduceat(self._state[ids], offsets, axis=0)
+        self._table[:, first:stop] = sums.reshape(len(tokens), 5, -1).transpose(1, 0, 2)
+        self._flags[:, first:stop] = [
+            [core in self._bigram_left for core in cores],
+            [core in self._bigram_right for core in cores],
+            [core in self._phrase_first for core in cores],
+        ]
+        self._cores.extend(cores)
+        self._rows.update(zip(tokens, range(first, stop), strict=True))
+
+    # -- scores ---------------------------------------------------------------------------------
+
+    def _emissions(self, sentences: Sequence[Sequence[str]]) -> tuple[FloatArray, IntArray, IntArray]:
+        """Emission scores of every token of ``sentences`` (stacked), the row ids, and the lengths."""
+        total = sum(len(tokens) for tokens in sentences)
+        if len(self._rows) + total > self.cache_limit:
+            self._reset()
+        rows_get = self._rows.get
+        missing: dict[str, int] = {}
+        free = len(self._cores)
+        ids_list = []
+        for tokens in sentences:
+            for token in tokens:
+                row = rows_get(token)
+                if row is None:
+                    # a new word: reserve the next row now, fill all new rows at once below
+                    row = missing.setdefault(token, free + len(missing))
+                ids_list.append(row)
+        if missing:
+            self._add(list(missing))
+        ids = np.array(ids_list, dtype=np.intp)
+        lengths = np.array([len(tokens) for tokens in sentences], dtype=np.intp)
+        starts = np.cumsum(lengths) - lengths
+        position = np.arange(total) - np.repeat(starts, lengths)
+        after = np.repeat(lengths, lengths) - position - 1
+        previous = np.where(position >= 1, _shift(ids, 1), _BOS)
+        before_previous = np.where(position >= 2, _shift(ids, 2), _ZERO)
+        following = np.where(after >= 1, _shift(ids, -1), _EOS)
+        after_following = np.where(after >= 2, _shift(ids, -2), _ZERO)
+        own, near_left, far_left, near_right, far_right = self._table
+        scores = own[ids]
+        scores += near_left[previous]
+        scores += far_left[before_previous]
+        scores += near_right[following]
+        scores += far_right[after_following]
+        if self._bigrams:
+            candidates = np.flatnonzero((position >= 1) & self._flags[0][previous] & self._flags[1][ids])
+            cores = self._cores
+            for i in candidates.tolist():
+                vector = self._bigrams.get((cores[ids_list[i - 1]], cores[ids_list[i]]))
+                if vector is not None:
+                    scores[i] += vector
+        if self._phrases:
+            self._add_gazetteer(
+                scores, ids_list, np.flatnonzero(self._flags[2][ids]).tolist(), starts, lengths
+            )
+        return scores, ids, lengths
+
+    def _add_gazetteer(
+        self,
+        scores: FloatArray,
+        ids: list[int],
+        candidates: list[int],
+        starts: IntArray,
+        lengths: IntArray,
+    ) -> None:
+        """Longest-match gazetteer marks within each sentence, as ``FeatureExtractor.sentence`` sets them."""
+        if not candidates:
+            return
+        ends = (starts + lengths).tolist()
+        cores = self._cores
+        phrases = self._phrases
+        sentence = 0
+        free_from = 0  # a match covers its tokens: the next one may start only after it
+        for i in candidates:
+            if i < free_from:
+                continue
+            while ends[sentence] <= i:
+                sentence += 1
+            end = ends[sentence]
+            for length in range(min(self._max_phrase, end - i), 0, -1):
+                kind = phrases.get(tuple(cores[ids[j]] for j in range(i, i + length)))
+                if kind is None:
+                    continue
+                scores[i] += self._marks[(kind, True)]
+                for j in range(i + 1, i + length):
+                    scores[j] += self._marks[(kind, False)]
+                for j in range(i, i + length - 1):
+                    scores[j] += self._continues
+                free_from = i + length
+                break
+
+    def emissions(self, tokens: Sequence[str]) -> FloatArray:
+        """Emission scores (tokens × labels) of one sentence."""
+        if not tokens:
+            return np.zeros((0, len(self.labels)))
+        return self._emissions([tokens])[0]
+
+    def reference_emissions(self, tokens: Sequence[str]) -> FloatArray:
+        """Emission scores summed from ``FeatureExtractor.sentence``'s feature strings."""
+        features = self.extractor.sentence(list(tokens))
+        return np.array([self.weights.vector(item) for item in features]).reshape(len(tokens), -1)
+
+    def agrees(self, sentences: Sequence[Sequence[str]], *, tolerance: float = 1e-9) -> bool:
+        """Whether the composed scores equal the feature strings' scores on ``sentences``.
+
+        A check at load time that this module composes the features as the extractor does.
+        """
+        for tokens in sentences:
+            if tokens and not np.allclose(
+                self.emissions(tokens), self.reference_emissions(tokens), rtol=0.0, atol=tolerance
+            ):
+                return False
+        return True
+
+    # -- decoding -------------------------------------------------------------------------------
+
+    def tag(self, sentences: Sequence[Sequence[str]]) -> list[list[str]]:
+        """BIO tags for each sentence of surface tokens, as CRFsuite with ``decode`` would give."""
+        return self._tag(sentences, marginals=False)[0]
+
+    def tag_with_marginals(
+        self, sentences: Sequence[Sequence[str]]
+    ) -> tuple[list[list[str]], list[FloatArray]]:
+        """Tags as :meth:`tag`, and each sentence's label marginals (tokens × ``labels``)."""
+        return self._tag(sentences, marginals=True)
+
+    def _tag(
+        self, sentences: Sequence[Sequence[str]], *, marginals: bool
+    ) -> tuple[list[list[str]], list[FloatArray]]:
+        # Batches bound the working arrays (tokens × labels × labels for the back-links).
+        tagged: list[list[str]] = []
+        tables: list[FloatArray] = []
+        start = 0
+        while start < len(sentences):
+            stop, tokens = start, 0
+            while stop < len(sentences) and (stop == start or tokens + len(sentences[stop]) <= BATCH_TOKENS):
+                tokens += len(sentences[stop])
+                stop += 1
+            batch_tags, batch_tables = self._tag_batch(sentences[start:stop], marginals=marginals)
+            tagged.extend(batch_tags)
+            tables.extend(batch_tables)
+            start = stop
+        return tagged, tables
+
+    def _tag_batch(
+        self, sentences: Sequence[Sequence[str]], *, marginals: bool
+    ) -> tuple[list[list[str]], list[FloatArray]]:
+        labels = len(self.labels)
+        tagged: list[list[str]] = [[] for _ in sentences]
+        tables = [np.zeros((0, labels)) for _ in sentences]
+        present = [number for number, tokens in enumerate(sentences) if tokens]
+        if not present:
+            return tagged, tables
+        chunk = [sentences[number] for number in present]
+        scores, _, lengths = self._emissions(chunk)
+        packing = _Packing(lengths)
+        packed = np.empty_like(scores)
+        packed[packing.order] = scores
+        flat, unsure = self._viterbi(packed, packing)
+        sizes = lengths.tolist()
+        paths = _split(flat, sizes)
+        probabilities: FloatArray | None = None
+        if marginals or self.o_threshold is not None:
+            probabilities = self._marginals(packed, packing)[packing.order]
+        if self.o_threshold is not None and probabilities is not None:
+            unsure |= self._repair(probabilities, paths, o_threshold=self.o_threshold)
+        names = self.labels
+        offset = 0
+        for k, number in enumerate(present):
+            if unsure[k] and self.reference is not None:
+                self.fallbacks += 1
+                tagged[number] = self.reference(list(chunk[k]))
+            else:
+                tagged[number] = [names[label] for label in paths[k]]
+            if probabilities is not None and marginals:
+                tables[number] = probabilities[offset : offset + sizes[k]]
+            offset += sizes[k]
+        return tagged, tables
+
+    def _viterbi(self, packed: FloatArray, packing: _Packing) -> tuple[list[int], npt.NDArray[np.bool_]]:
+        """Best labels of every token (sentence by sentence), and which sentences hang on a near-tie.
+
+        The recurrence is CRFsuite's, so the first label wins a tie. Only the scores are kept in
+        the loop; the back-links are read from them afterwards, for all tokens at once.
+        """
+        transitions = self._transitions
+        alphas = packed.copy()
+        bounds = packing.bounds
+        for t in range(1, len(bounds)):
+            low, high = bounds[t]
+            before = bounds[t - 1][0]
+            current = alphas[low:high]
+            # the best way into each label from the previous token, then this token's own scores
+            current += (alphas[before : before + high - low, :, None] + transitions).max(axis=1)
+        # steps[r, i, j]: the score of label i at the token before packed row r, then moving to j
+        steps = alphas[packing.previous][:, :, None] + transitions
+        backs = steps.argmax(axis=1)
+        labels = np.empty(len(packed), dtype=np.intp)
+        finals = packing.finals
+        labels[finals] = alphas[finals].argmax(axis=1)
+        ranks = np.arange(packing.count)
+        for t in range(len(bounds) - 1, 0, -1):
+            low, high = bounds[t]
+            before = bounds[t - 1][0]
+            # rows of position t are in rank order, as are the first high - low of t - 1
+            back = backs[low - packing.count : high - packing.count]
+            labels[before : before + high - low] = back[ranks[: high - low], labels[low:high]]
+        unsure = np.zeros(packing.count, dtype=bool)
+        unsure[packing.sentence_of_final[_margin(alphas[finals]) < TIE_MARGIN]] = True
+        if len(steps):
+            chosen = labels[packing.count :]
+            picked = np.take_along_axis(steps, chosen[:, None, None], axis=2)[:, :, 0]
+            unsure[packing.sentence[packing.count :][_margin(picked) < TIE_MARGIN]] = True
+        return labels[packing.order].tolist(), unsure
+
+    def _repair(
+        self, probabilities: FloatArray, paths: list[list[int]], *, o_threshold: float
+    ) -> npt.NDArray[np.bool_]:
+        """Apply ``repair_from_marginals`` to ``paths`` in place; returns sentences near a threshold."""
+        unsure = np.zeros(len(paths), dtype=bool)
+        names = self.labels
+        index = {name: number for number, name in enumerate(names)}
+        label_o = self._label_o
+        offset = 0
+        for k, path in enumerate(paths):
+            table = probabilities[offset : offset + len(path)]
+            offset += len(path)
+            tags = [names[label] for label in path]
+            for i, tag in enumerate(tags):
+                if tag != "O":
+                    continue
+                near = abs(table[i, label_o] - o_threshold) < TIE_MARGIN
+                # a token that takes its best entity label, with two labels nearly tied for it
+                split = table[i, label_o] < o_threshold and _margin(np.delete(table[i], label_o)) < TIE_MARGIN
+                if near or split:
+                    unsure[k] = True
+
+            def marginal(label: str, i: int, table: FloatArray = table) -> float:
+                return float(table[i, index[label]])
+
+            fixed = repair_from_marginals(tags, labels=names, marginal=marginal, o_threshold=o_threshold)
+            path[:] = [index[tag] for tag in fixed]
+        return unsure
+
+    def _marginals(self, packed: FloatArray, packing: _Packing) -> FloatArray:
+        """Label marginals of every packed row, by forward–backward with scaling."""
+        # exp of scores less each token's best: the shift cancels in the normalisation below
+        emit = np.exp(packed - packed.max(axis=1, keepdims=True))
+        moves = np.exp(self._transitions)
+        bounds = packing.bounds
+        forward = emit.copy()
+        scale = np.empty((len(packed), 1))
+        for t, (low, high) in enumerate(bounds):
+            if t:
+                before = bounds[t - 1][0]
+                forward[low:high] *= forward[before : before + high - low] @ moves
+            scale[low:high] = forward[low:high].sum(axis=1, keepdims=True)
+            forward[low:high] /= scale[low:high]
+        backward = np.ones_like(packed)
+        for t in range(len(bounds) - 2, -1, -1):
+            low = bounds[t][0]
+            next_low, next_high = bounds[t + 1]
+            following = emit[next_low:next_high] * backward[next_low:next_high]
+            backward[low : low + next_high - next_low] = (following @ moves.T) / scale[next_low:next_high]
+        product = forward * backward
+        return product / product.sum(axis=1, keepdims=True)
+
+
+class _Packing:
+    """Sentences' tokens laid out position by position, longest sentences first.
+
+    Rows ``bounds[t]`` hold token ``t`` of every sentence at least ``t + 1`` tokens long, so one
+    array slice per position advances all sentences together with no padding. ``order[i]`` is the
+    packed row of the ``i``-th token in sentence-by-sentence order.
+    """
+
+    def __init__(self, lengths: IntArray) -> None:
+        count = len(lengths)
+        self.count = count
+        by_length = np.argsort(-lengths, kind="stable")
+        rank = np.empty(count, dtype=np.intp)
+        rank[by_length] = np.arange(count)
+        sorted_lengths = lengths[by_length]
+        longest = int(sorted_lengths[0])
+        # active[t]: how many sentences have a token at position t
+        active = count - np.searchsorted(sorted_lengths[::-1], np.arange(longest), side="right")
+        starts = np.concatenate([[0], np.cumsum(active)])
+        self.bounds = list(zip(starts[:-1].tolist(), starts[1:].tolist(), strict=True))
+        sentence_of = np.repeat(np.arange(count), lengths)
+        position = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        self.order = starts[position] + rank[sentence_of]
+        # the sentence (input order) of each packed row, and the packed row of the token before
+        self.sentence = np.empty(len(position), dtype=np.intp)
+        self.sentence[self.order] = sentence_of
+        rows = np.arange(count, len(position))
+        row_position = np.repeat(np.arange(longest), active)
+        self.previous = starts[row_position[rows] - 1] + (rows - starts[row_position[rows]])
+        self.finals = starts[sorted_lengths - 1] + np.arange(count)
+        self.sentence_of_final = by_length
+
+
+def _shift(ids: IntArray, by: int) -> IntArray:
+    """``ids`` moved ``by`` places to the right (left when negative), zeros where nothing moved in."""
+    out = np.zeros_like(ids)
+    if by > 0:
+        out[by:] = ids[:-by]
+    else:
+        out[:by] = ids[-by:]
+    return out
+
+
+def _split(flat: list[int], sizes: list[int]) -> list[list[int]]:
+    parts = []
+    offset = 0
+    for size in sizes:
+        parts.append(flat[offset : offset + size])
+        offset += size
+    return parts
+
+
+def _margin(scores: FloatArray) -> FloatArray:
+    """Best minus second best along the last axis."""
+    if scores.shape[-1] < 2:
+        return np.full(scores.shape[:-1], np.inf)
+    top = np.partition(scores, -2, axis=-1)
+    return top[..., -1] - top[..., -2]
