@@ -44,7 +44,7 @@ VARIANTS: dict[str, P.TrainOptions] = {
     "+wanlp, C binary 3": P.TrainOptions(binary_sources=_ALL, min_df=2, c_binary=3.0),
     "+wanlp, min_df 3": P.TrainOptions(binary_sources=_ALL, min_df=3),
     "+wanlp, binary head on news only": P.TrainOptions(min_df=2),
-    "+wanlp, binary head on news only, min_df 3 (shipped)": P.TrainOptions(),
+    "+wanlp, binary head on news only, min_df 3 (round 2 shipped)": P.TrainOptions(),
 }
 
 

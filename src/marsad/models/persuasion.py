@@ -1,10 +1,11 @@
 """Persuasion-technique models: paragraph binary, 23 techniques, 6 coarse classes, span suggestions.
 
 Paragraph models are linear: word and character n-gram TF-IDF plus counts from the project's own
-cue lexicons (``resources/persuasion_cues/``), one logistic regression per output. The binary
-score is Platt-calibrated on cross-validated predictions; per-label thresholds are chosen on the
-same predictions. Spans come from a token classifier (no technique, or one of the 23) whose
-per-technique thresholds are chosen by cross-validation; marked words become spans.
+cue lexicons (``resources/persuasion_cues/``), one logistic regression per output. Spans come from
+a token classifier (no technique, or one of the 23) whose per-technique thresholds are chosen by
+cross-validation; marked words become spans. The binary probability stacks the n-gram binary score
+with a summary of the token classifier's output, fitted on cross-validated predictions to ArMPro
+dev's news paragraphs; per-label thresholds are chosen on the same predictions.
 
 The shipped file lives in ``models/data/persuasion/``; ``train_persuasion`` rebuilds it.
 """
@@ -678,11 +679,6 @@ def _fit_platt(scores: np.ndarray, targets: np.ndarray) -> tuple[float, float]:
     return float(model.coef_[0, 0]), float(model.intercept_[0])
 
 
-def _best_accuracy_threshold(probabilities: np.ndarray, targets: np.ndarray, *, grid: np.ndarray) -> float:
-    scores = [((probabilities >= threshold) == (targets == 1)).mean() for threshold in grid]
-    return float(grid[int(np.argmax(scores))])
-
-
 # ---------------------------------------------------------------------------------------------
 # Span tagger: a token classifier (which technique, if any, each word carries), spans by merging
 
@@ -914,13 +910,50 @@ class SpanTagger:
         spans.sort()
         return spans
 
-    def tag(self, texts: Sequence[str]) -> list[Spans]:
-        """Span suggestions ``(start, end, technique, score)`` for each text."""
+    def tag(
+        self,
+        texts: Sequence[str],
+        *,
+        tagged: Sequence[tuple[list[tuple[int, int]], np.ndarray]] | None = None,
+    ) -> list[Spans]:
+        """Span suggestions ``(start, end, technique, score)`` for each text; ``tagged`` reuses the
+        output of :meth:`probabilities` for the same texts."""
         results = []
-        for text, (offsets, probabilities) in zip(texts, self.probabilities(texts), strict=True):
+        for text, (offsets, probabilities) in zip(
+            texts, self.probabilities(texts) if tagged is None else tagged, strict=True
+        ):
             words = [_is_word(text[start:end]) for start, end in offsets]
             results.append(self.decode(offsets, probabilities, words=words))
         return results
+
+
+# The two techniques with most gold spans; their strongest word says more than the pooled score.
+_SUMMARY_TECHNIQUES = ("Loaded_Language", "Name_Calling-Labeling")
+_SUMMARY_COLUMNS = [SPAN_CLASSES.index(name) for name in _SUMMARY_TECHNIQUES]
+
+
+def span_summary(probabilities: np.ndarray) -> list[float]:
+    """Paragraph features from the tagger's token probabilities ``(tokens, classes)``: the strongest
+    word's probability of carrying any technique, log of the expected number of such words, log of
+    the number of words at 0.3 or above, and the strongest Loaded_Language and Name_Calling words."""
+    if not len(probabilities):
+        return [0.0] * (3 + len(_SUMMARY_COLUMNS))
+    carrying = 1.0 - probabilities[:, 0]
+    values = [
+        float(carrying.max()),
+        math.log1p(float(carrying.sum())),
+        math.log1p(int((carrying >= 0.3).sum())),
+    ]
+    values += [float(value) for value in probabilities[:, _SUMMARY_COLUMNS].max(axis=0)]
+    return values
+
+
+def stack_features(binary_scores: np.ndarray, tagged: Sequence[np.ndarray]) -> np.ndarray:
+    """Rows of the stacked binary model: the n-gram head's raw score, then :func:`span_summary`."""
+    return np.asarray(
+        [[float(score), *span_summary(found)] for score, found in zip(binary_scores, tagged, strict=True)],
+        dtype=np.float64,
+    ).reshape(len(binary_scores), 4 + len(_SUMMARY_COLUMNS))
 
 
 _SPAN_GRID = (0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7, 1.01)
@@ -1092,6 +1125,8 @@ class PersuasionModel:
         self.coarse: _LinearHead = bundle["coarse"]
         self.tagger: SpanTagger | None = bundle.get("tagger")
         self.gate_spans: bool = bool(bundle.get("gate_spans", False))
+        # Present in bundles trained with ``stack_spans``: the binary probability then needs the tagger.
+        self.stacker: _LinearHead | None = bundle.get("stacker")
         self.metadata: dict[str, Any] = bundle.get("metadata", {})
         # The three heads as one matrix: one sparse product per call instead of three.
         heads = (self.binary, self.techniques, self.coarse)
@@ -1122,17 +1157,26 @@ class PersuasionModel:
             return []
         raw = self.featurizer.scores(paragraphs, self._weights) + self._bias
         first, second, third, _ = self._columns
-        binary = _apply_platt(raw[:, first:second], self.binary.platt)[:, 0]
         fine = _sigmoid(raw[:, second:third])
         coarse = _sigmoid(raw[:, third:])
-        gate = binary >= self.binary.thresholds[0]
+        tagged: list[tuple[list[tuple[int, int]], np.ndarray]] | None = None
+        if self.stacker is not None and self.tagger is not None:
+            tagged = self.tagger.probabilities(paragraphs)
+            features = stack_features(raw[:, first], [found for _, found in tagged])
+            binary = self.stacker.probabilities(features)[:, 0]
+            gate = binary >= self.stacker.thresholds[0]
+        else:
+            binary = _apply_platt(raw[:, first:second], self.binary.platt)[:, 0]
+            gate = binary >= self.binary.thresholds[0]
         fine_sets = _decode(fine, self.techniques.thresholds, gate)
         coarse_sets = _decode(coarse, self.coarse.thresholds, gate)
         found: list[Spans] = [[] for _ in paragraphs]
         if spans and self.tagger is not None:
-            # Trained with this gate (see train_persuasion): spans only where the binary head says yes.
+            # Trained with this gate (see train_persuasion): spans only where the binary model says yes.
             rows = np.flatnonzero(gate).tolist() if self.gate_spans else list(range(len(paragraphs)))
-            for row, row_spans in zip(rows, self.tagger.tag([paragraphs[row] for row in rows]), strict=True):
+            texts = [paragraphs[row] for row in rows]
+            reused = None if tagged is None else [tagged[row] for row in rows]
+            for row, row_spans in zip(rows, self.tagger.tag(texts, tagged=reused), strict=True):
                 found[row] = row_spans
         results = []
         for row, text in enumerate(paragraphs):
@@ -1193,6 +1237,13 @@ class TrainOptions:
     gate_spans: bool = True  # spans only in paragraphs the binary head passes
     # Which items teach the binary head: news paragraphs only (tweets lowered its CV accuracy).
     binary_sources: tuple[str, ...] = ("armpro", "araieval")
+    # Binary score = logistic regression over the n-gram head's score and the span tagger's summary.
+    stack_spans: bool = True
+    # Calibrate and threshold the binary score for this source's share of propagandistic paragraphs
+    # (ArMPro dev: 62%, like ArMPro's news test; the training mix is 72%). None: the training mix.
+    prior_source: str | None = "armpro"
+    # Fit the stacker's bias on ``prior_source``'s paragraphs (a source column) rather than shifting it.
+    source_feature: bool = True
 
 
 def _core(items: Sequence[TrainingItem]) -> np.ndarray:
@@ -1269,9 +1320,10 @@ def cross_validate(
     core_index = np.flatnonzero(core_mask)
     extra = [item for item, core in zip(items, core_mask, strict=True) if not core]
     groups = [items[int(i)].group for i in core_index]
-    out: dict[str, np.ndarray] = {}
+    out: dict[str, np.ndarray] = {"fold": np.zeros(len(core_index), dtype=np.int64)}
     splitter = GroupKFold(n_splits=options.folds, shuffle=True, random_state=seed)
-    for train_rows, test_rows in splitter.split(core_index, groups=groups):
+    for fold_id, (train_rows, test_rows) in enumerate(splitter.split(core_index, groups=groups)):
+        out["fold"][test_rows] = fold_id
         train = [items[core_index[i]] for i in train_rows] + extra
         featurizer, _, heads = _fit_paragraph_models(train, options)
         scores = _raw_scores(featurizer, heads, [items[core_index[i]].text for i in test_rows])
@@ -1281,6 +1333,27 @@ def cross_validate(
             out[name][test_rows] = values
     out["index"] = core_index
     return out
+
+
+def tagger_cross_validate(
+    items: Sequence[TrainingItem], oof: dict[str, np.ndarray], options: TrainOptions
+) -> list[np.ndarray]:
+    """Out-of-fold token probabilities of the span tagger for every native paragraph, in the folds of
+    ``oof`` (from :func:`cross_validate`): the tagger of a fold learns from the other folds' ArMPro
+    spans and every extra span source (WANLP), and tags all the fold's paragraphs, with spans or not."""
+    lexicon = CueLexicon.load()
+    core_index = oof["index"]
+    extra = [item for item in items if item.source not in ("armpro", "araieval") and item.spans is not None]
+    probabilities: list[np.ndarray] = [np.zeros((0, len(SPAN_CLASSES)))] * len(core_index)
+    for fold_id in sorted(set(oof["fold"].tolist())):
+        inside = np.flatnonzero(oof["fold"] == fold_id)
+        outside = np.flatnonzero(oof["fold"] != fold_id)
+        train = [items[int(core_index[i])] for i in outside if items[int(core_index[i])].spans is not None]
+        tagger = SpanTagger(lexicon).fit(train + extra, c=options.c_span)
+        texts = [items[int(core_index[i])].text for i in inside]
+        for row, (_, found) in zip(inside, tagger.probabilities(texts), strict=True):
+            probabilities[row] = found
+    return probabilities
 
 
 def _reliability(probabilities: np.ndarray, targets: np.ndarray, *, bins: int = 10) -> list[dict[str, Any]]:
@@ -1346,19 +1419,88 @@ def _tune_thresholds(probabilities: np.ndarray, gold: np.ndarray, gate: np.ndarr
     return thresholds
 
 
-def choose_calibration(oof: dict[str, np.ndarray], items: Sequence[TrainingItem]) -> dict[str, Any]:
-    """From out-of-fold scores: Platt parameters and thresholds for every head."""
+def _prior_shift(
+    core: Sequence[TrainingItem], targets: np.ndarray, source: str | None
+) -> tuple[float, float]:
+    """The target share of propagandistic paragraphs (``source``'s, or the training mix's) and the
+    log-odds to add to a model fitted on ``targets`` so its probabilities fit that share."""
+    trained = float(targets.mean())
+    chosen = [t for item, t in zip(core, targets, strict=True) if item.source == source]
+    prior = float(np.mean(chosen)) if chosen else trained
+    return prior, math.log(prior / (1 - prior)) - math.log(trained / (1 - trained))
+
+
+def _best_weighted_threshold(
+    probabilities: np.ndarray, targets: np.ndarray, *, prior: float, grid: np.ndarray
+) -> float:
+    """Threshold with the best accuracy on data whose share of positives is ``prior`` (recall on each
+    class weighted by its share); equals plain accuracy when ``prior`` is the share in ``targets``."""
+    positive, negative = probabilities[targets == 1], probabilities[targets == 0]
+    scores = [prior * (positive >= t).mean() + (1 - prior) * (negative < t).mean() for t in grid]
+    return float(grid[int(np.argmax(scores))])
+
+
+def _fit_stacker(features: np.ndarray, targets: np.ndarray, *, shift: float) -> tuple[np.ndarray, float]:
+    """A plain (unbalanced, so calibrated) logistic regression on out-of-fold stack features."""
+    from sklearn.linear_model import LogisticRegression
+
+    model = LogisticRegression(C=1.0, max_iter=1000)
+    model.fit(features, targets)
+    return model.coef_[0].astype(np.float64), float(model.intercept_[0]) + shift
+
+
+def choose_calibration(
+    oof: dict[str, np.ndarray],
+    items: Sequence[TrainingItem],
+    *,
+    tagged: Sequence[np.ndarray] | None = None,
+    prior_source: str | None = None,
+    source_feature: bool = True,
+) -> dict[str, Any]:
+    """From out-of-fold scores: the binary calibration (Platt, or a stacker over the n-gram score and
+    the tagger's summary when ``tagged`` holds out-of-fold token probabilities), its threshold, and
+    the label thresholds. Probabilities are fitted to ``prior_source``'s paragraphs: the stacker
+    learns a bias for that source and applies it to every text (``source_feature``); otherwise the
+    log-odds are shifted to the source's share of positives."""
     core = [items[i] for i in oof["index"]]
     binary_targets = np.array([int(item.propagandistic) for item in core])
-    a, b = _fit_platt(oof["binary"][:, 0], binary_targets)
-    binary_probability = _sigmoid(oof["binary"][:, 0] * a + b)
-    binary_threshold = _best_accuracy_threshold(binary_probability, binary_targets, grid=_GRID)
+    prior, shift = _prior_shift(core, binary_targets, prior_source)
+    raw = oof["binary"][:, 0]
+    chosen: dict[str, Any] = {"binary_prior": prior}
+    if tagged is None:
+        a, b = _fit_platt(raw, binary_targets)
+        chosen["binary_platt"] = (a, b + shift)
+        binary_probability = _sigmoid(raw * a + b + shift)
+    else:
+        features = stack_features(raw, tagged)
+        by_feature = source_feature and prior_source is not None
+        if by_feature:
+            # The source column absorbs the sources' different label shares; at run time every
+            # text is taken as coming from ``prior_source``.
+            source = np.array([[float(item.source == prior_source)] for item in core])
+            features = np.hstack([features, source])
+            shift = 0.0
+
+        def fit(rows: np.ndarray) -> tuple[np.ndarray, float]:
+            weights, bias = _fit_stacker(features[rows], binary_targets[rows], shift=shift)
+            return (weights[:-1], bias + float(weights[-1])) if by_feature else (weights, bias)
+
+        plain = features[:, :-1] if by_feature else features
+        # Each fold's stacked probability comes from a stacker that never saw the fold.
+        binary_probability = np.zeros(len(core))
+        for fold_id in sorted(set(oof["fold"].tolist())):
+            inside = oof["fold"] == fold_id
+            weights, bias = fit(~inside)
+            binary_probability[inside] = _sigmoid(plain[inside] @ weights + bias)
+        chosen["stacker"] = fit(np.ones(len(core), dtype=bool))
+    binary_threshold = _best_weighted_threshold(binary_probability, binary_targets, prior=prior, grid=_GRID)
     gate = binary_probability >= binary_threshold
-    chosen: dict[str, Any] = {
-        "binary_platt": (a, b),
+    target = np.array([prior_source is None or item.source == prior_source for item in core])
+    chosen |= {
         "binary_threshold": binary_threshold,
         "binary_probability": binary_probability,
-        "reliability": _reliability(binary_probability, binary_targets),
+        # On the paragraphs of the source the probabilities are shifted to (all when none is).
+        "reliability": _reliability(binary_probability[target], binary_targets[target]),
     }
     for head, names, coarse in (("techniques", TECHNIQUES, False), ("coarse", COARSE_CLASSES, True)):
         gold = _label_matrix(core, names, coarse=coarse)
@@ -1384,6 +1526,19 @@ def cv_figures(
         [{"true" if item.propagandistic else "false"} for item in core],
         [{"true" if flag else "false"} for flag in gate],
     )
+    for source in ("armpro", "araieval"):
+        rows = [row for row, item in enumerate(core) if item.source == source]
+        figures[f"binary_{source}"] = label_prf(
+            [{"true" if core[row].propagandistic else "false"} for row in rows],
+            [{"true" if gate[row] else "false"} for row in rows],
+        )
+    # Accuracy expected where propagandistic paragraphs have the share ``binary_prior``.
+    targets = np.array([item.propagandistic for item in core])
+    prior = chosen.get("binary_prior", float(targets.mean()))
+    figures["binary_prior_accuracy"] = {
+        "prior": prior,
+        "accuracy": float(prior * gate[targets].mean() + (1 - prior) * (~gate[~targets]).mean()),
+    }
     for head, names, coarse in (("techniques", TECHNIQUES, False), ("coarse", COARSE_CLASSES, True)):
         predicted = _decode(_sigmoid(oof[head]), chosen[f"{head}_thresholds"], gate)
         gold = _label_matrix(core, names, coarse=coarse)
@@ -1407,18 +1562,32 @@ def train_persuasion(*, data_dir: Path, out_dir: Path, options: TrainOptions | N
     folder = data_dir / "persuasion" if (data_dir / "persuasion").is_dir() else data_dir
     items = read_training_items(folder, sources=options.sources)
     oof = cross_validate(items, options)
-    chosen = choose_calibration(oof, items)
+    tagged = tagger_cross_validate(items, oof, options)
+    chosen = choose_calibration(
+        oof,
+        items,
+        tagged=tagged if options.stack_spans else None,
+        prior_source=options.prior_source,
+        source_feature=options.source_feature,
+    )
     figures = cv_figures(oof, chosen, items)
 
     featurizer, _, heads = _fit_paragraph_models(items, options)
-    a, b = chosen["binary_platt"]
-    binary = _LinearHead(
-        ("propagandistic",),
-        heads["binary"][0],
-        heads["binary"][1],
-        np.array([chosen["binary_threshold"]]),
-        platt=np.array([[a, b]]),
-    )
+    threshold = np.array([chosen["binary_threshold"]])
+    stacker: _LinearHead | None = None
+    if "stacker" in chosen:
+        # The n-gram head gives a raw score; the stacker turns it and the tagger's summary into p.
+        binary = _LinearHead(("propagandistic",), heads["binary"][0], heads["binary"][1], threshold)
+        weights, bias = chosen["stacker"]
+        stacker = _LinearHead(("propagandistic",), weights[:, None], np.array([bias]), threshold)
+    else:
+        binary = _LinearHead(
+            ("propagandistic",),
+            heads["binary"][0],
+            heads["binary"][1],
+            threshold,
+            platt=np.array([chosen["binary_platt"]]),
+        )
     techniques = _LinearHead(
         TECHNIQUES, heads["techniques"][0], heads["techniques"][1], chosen["techniques_thresholds"]
     )
@@ -1432,18 +1601,21 @@ def train_persuasion(*, data_dir: Path, out_dir: Path, options: TrainOptions | N
         "training_items": dict(Counter(item.source for item in items)),
         "cv": {key: value for key, value in figures.items()},
         "reliability": chosen["reliability"],
+        "binary_prior": chosen["binary_prior"],
+        "binary_threshold": chosen["binary_threshold"],
     }
-    # Span tagger: decoding threshold and gap chosen on out-of-fold ArMPro predictions.
-    gold, predicted, fold_of, last = span_cross_validate(items, c=options.c_span, folds=options.folds)
+    # Span tagger: decoding thresholds and gap chosen on its out-of-fold ArMPro predictions (same folds).
+    rows = [row for row, index in enumerate(oof["index"]) if items[int(index)].source == "armpro"]
+    gold = [list(items[int(oof["index"][row])].spans or ()) for row in rows]
+    texts = [items[int(oof["index"][row])].text for row in rows]
+    predicted = [(text, tokenise(text), tagged[row]) for text, row in zip(texts, rows, strict=True)]
+    fold_of = [int(oof["fold"][row]) for row in rows]
     if options.gate_spans:
-        # As at run time: no span suggestions in a paragraph the (out-of-fold) binary head rejects.
-        passed = {
-            items[int(index)].text: bool(probability >= chosen["binary_threshold"])
-            for index, probability in zip(oof["index"], chosen["binary_probability"], strict=True)
-        }
-        predicted = gate_span_predictions(predicted, [passed.get(text, True) for text, _, _ in predicted])
-    span_figures = nested_span_figures(gold, predicted, fold_of, last)
+        # As at run time: no span suggestions in a paragraph the (out-of-fold) binary model rejects.
+        passed = chosen["binary_probability"][rows] >= chosen["binary_threshold"]
+        predicted = gate_span_predictions(predicted, passed.tolist())
     tagger = SpanTagger(CueLexicon.load()).fit(items, c=options.c_span)
+    span_figures = nested_span_figures(gold, predicted, fold_of, tagger)
     tagger.thresholds, tagger.gap, tuned = tune_span_decoding(gold, predicted, tagger)
     metadata["span_cv"] = {
         key: span_figures[key] for key in ("micro_precision", "micro_recall", "micro_f1", "macro_f1")
@@ -1464,6 +1636,7 @@ def train_persuasion(*, data_dir: Path, out_dir: Path, options: TrainOptions | N
         "techniques": techniques,
         "coarse": coarse,
         "tagger": tagger,
+        "stacker": stacker,
         "gate_spans": options.gate_spans,
     }
     bundle["metadata"] = metadata

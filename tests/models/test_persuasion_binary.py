@@ -1,0 +1,111 @@
+"""The persuasion binary decision: span-tagger summary, stacking, and fitting to a source's label share."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from marsad.models import persuasion as P
+from marsad.models.persuasion import SPAN_CLASSES, PersuasionModel, span_summary, stack_features
+
+LOADED = "ارتكبت العصابة الإرهابية المجرمة مجزرة وحشية مروعة بحق الأبرياء، في جريمة همجية غير مسبوقة!"
+SOBER = "قال المتحدث باسم الوزارة إن الاجتماع سيعقد يوم الأحد المقبل في مقر الوزارة بالعاصمة."
+
+
+def test_span_summary_by_hand() -> None:
+    probabilities = np.zeros((3, len(SPAN_CLASSES)))
+    probabilities[:, 0] = [0.9, 0.4, 1.0]  # "no technique"
+    probabilities[0, SPAN_CLASSES.index("Loaded_Language")] = 0.1
+    probabilities[1, SPAN_CLASSES.index("Name_Calling-Labeling")] = 0.6
+    # carrying = 0.1, 0.6, 0.0: max 0.6, expected count 0.7, one word at 0.3 or above
+    assert span_summary(probabilities) == pytest.approx([0.6, math.log1p(0.7), math.log1p(1), 0.1, 0.6])
+    assert span_summary(np.zeros((0, len(SPAN_CLASSES)))) == [0.0] * 5
+    rows = stack_features(np.array([2.5, -1.0]), [probabilities, np.zeros((0, len(SPAN_CLASSES)))])
+    assert rows.shape == (2, 6) and rows[0, 0] == 2.5 and rows[1].tolist() == [-1.0, 0, 0, 0, 0, 0]
+
+
+def test_prior_shift_moves_log_odds_to_the_source_share() -> None:
+    def item(source: str) -> P.TrainingItem:
+        return P.TrainingItem("نص", frozenset(), None, source, "g", False)
+
+    core = [item("araieval")] * 4 + [item("armpro")] * 4
+    targets = np.array([1, 1, 1, 1, 1, 1, 0, 0])  # training mix 75%, ArMPro 50%
+    prior, shift = P._prior_shift(core, targets, "armpro")
+    assert prior == 0.5
+    assert shift == pytest.approx(0.0 - math.log(3.0))
+    assert P._prior_shift(core, targets, None) == (0.75, 0.0)
+
+
+def test_weighted_threshold_follows_the_target_share() -> None:
+    probabilities = np.array([0.2, 0.35, 0.4, 0.6, 0.7, 0.9])
+    targets = np.array([0, 0, 1, 0, 1, 1])
+    grid = np.array([0.3, 0.5, 0.65])
+    # Recall on true / on false: 0.3 -> 1 and 1/3; 0.5 -> 2/3 and 2/3; 0.65 -> 2/3 and 1.
+    assert P._best_weighted_threshold(probabilities, targets, prior=0.5, grid=grid) == 0.65
+    # Nearly all positive: the low threshold that keeps every positive wins.
+    assert P._best_weighted_threshold(probabilities, targets, prior=0.99, grid=grid) == 0.3
+
+
+def _synthetic(
+    rng: np.random.Generator,
+) -> tuple[dict[str, np.ndarray], list[P.TrainingItem], list[np.ndarray]]:
+    items, raw, tagged = [], [], []
+    for row in range(400):
+        source = "armpro" if row % 2 else "araieval"
+        share = 0.4 if source == "armpro" else 0.8
+        positive = bool(rng.random() < share)
+        items.append(P.TrainingItem(f"نص {row}", frozenset(), None, source, f"g{row}", positive))
+        raw.append(rng.normal(1.0 if positive else -1.0))
+        probabilities = np.zeros((3, len(SPAN_CLASSES)))
+        probabilities[:, 0] = 1.0
+        tagged.append(probabilities)
+    oof = {
+        "index": np.arange(len(items)),
+        "fold": np.arange(len(items)) % 5,
+        "binary": np.array(raw)[:, None],
+        "techniques": np.full((len(items), len(P.TECHNIQUES)), -3.0),
+        "coarse": np.full((len(items), len(P.COARSE_CLASSES)), -3.0),
+    }
+    return oof, items, tagged
+
+
+def test_stacker_fits_the_chosen_source() -> None:
+    oof, items, tagged = _synthetic(np.random.default_rng(4))
+    mix = P.choose_calibration(oof, items, tagged=tagged, prior_source=None)
+    armpro = P.choose_calibration(oof, items, tagged=tagged, prior_source="armpro")
+    # Fitted to ArMPro's lower share, the same paragraph gets a lower probability ...
+    assert (armpro["binary_probability"] < mix["binary_probability"]).all()
+    rows = np.array([item.source == "armpro" for item in items])
+    targets = np.array([item.propagandistic for item in items])
+    # ... whose mean matches what ArMPro's paragraphs show (calibrated on the target source).
+    assert armpro["binary_probability"][rows].mean() == pytest.approx(targets[rows].mean(), abs=0.05)
+    assert armpro["binary_prior"] == pytest.approx(targets[rows].mean())
+    weights, _ = armpro["stacker"]
+    assert weights.shape == (6,) and weights[0] > 0
+
+
+@pytest.fixture(scope="module")
+def model() -> PersuasionModel:
+    return PersuasionModel.load()
+
+
+def test_shipped_binary_score_does_not_depend_on_asking_for_spans(model: PersuasionModel) -> None:
+    with_spans = model.predict([LOADED, SOBER])
+    without = model.predict([LOADED, SOBER], spans=False)
+    assert [p.score for p in with_spans] == [p.score for p in without]
+    assert [p.propagandistic for p in with_spans] == [p.propagandistic for p in without]
+    assert with_spans[0].score > with_spans[1].score
+
+
+def test_shipped_stacker_uses_the_tagger(model: PersuasionModel) -> None:
+    if model.stacker is None:
+        pytest.skip("the shipped bundle has no stacker")
+    assert model.tagger is not None
+    (prediction,) = model.predict([LOADED])
+    raw = model.featurizer.scores([LOADED], model._weights)[0, 0] + model._bias[0]
+    ((_, found),) = model.tagger.probabilities([LOADED])
+    expected = model.stacker.probabilities(stack_features(np.array([raw]), [found]))[0, 0]
+    assert prediction.score == pytest.approx(expected, abs=1e-6)
+    assert prediction.propagandistic == (expected >= model.stacker.thresholds[0])
