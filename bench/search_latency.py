@@ -5,7 +5,8 @@
 The corpus: every article of SaudiNewsNet and ANT (read by marsad's own JSONL reader), analysed
 once into search terms (``index_terms``, as the store does), then written ``size / 62,000``
 times over with new ids (``<id>-rNN``) and publication dates moved by NN weeks, straight into the
-store's tables (``articles``, ``search_terms``, ``articles_fts``) in large transactions. No
+store's tables (``articles``, ``article_filters``, ``search_terms``, ``articles_fts``) in large
+transactions. No
 annotator runs, the near-duplicate tables stay empty and the ``json`` column holds a stub: search
 reads none of them. The built file is kept and reused when ``--db`` names one of the right size.
 
@@ -134,6 +135,10 @@ def build(db: Path, bases: list[Base], size: int) -> float:
                     for r, i, b, p in rows
                 ],
             )
+            connection.executemany(
+                "INSERT INTO article_filters (rid, outlet, published, propaganda) VALUES (?, ?, ?, 0)",
+                [(r, b.outlet, p) for r, _, b, p in rows],
+            )
             terms = [(r, b.title_terms, b.body_terms) for r, _, b, _ in rows]
             connection.executemany("INSERT INTO search_terms (rid, title, body) VALUES (?, ?, ?)", terms)
             connection.executemany("INSERT INTO articles_fts (rowid, title, body) VALUES (?, ?, ?)", terms)
@@ -240,7 +245,7 @@ def measure(
     try:
         with Store.open(db) as store:
             deadline = [0.0]
-            store.connection.set_progress_handler(lambda: int(time.perf_counter() > deadline[0]), 10_000)
+            store.connection.raw.set_progress_handler(lambda: int(time.perf_counter() > deadline[0]), 10_000)
             for _, query, filters in queries[:30]:  # warm the page cache; not counted
                 deadline[0] = time.perf_counter() + timeout_s
                 with contextlib.suppress(sqlite3.OperationalError):

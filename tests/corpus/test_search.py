@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 from corpus_texts import ECONOMY, FOOTBALL, WATER, make_article
+from postgres_server import PostgresServer, fresh_postgres_url
 
 import marsad.corpus.search as search_module
 from marsad.corpus.search import MARKERS, make_snippet, parse_query, search
@@ -23,6 +27,10 @@ SHORT = {
 
 @pytest.fixture
 def filled(store: Store) -> Store:
+    return _fill(store)
+
+
+def _fill(store: Store) -> Store:
     for number, (key, text) in enumerate(SHORT.items()):
         store.upsert(
             make_article(
@@ -112,12 +120,16 @@ def test_malformed_queries_raise_a_coded_error(filled: Store, query: str) -> Non
 def test_bad_options_raise_a_coded_error(filled: Store) -> None:
     for options in ({"limit": 0}, {"offset": -1}, {"since": "last week"}):
         with pytest.raises(MarsadError) as caught:
-            search(filled, "مكة", **options)  # type: ignore[arg-type]
+            search(filled, "مكة", **options)
         assert caught.value.code == "E301"
 
 
 @pytest.fixture
 def many(store: Store, monkeypatch: pytest.MonkeyPatch) -> Store:
+    return _many(store, monkeypatch)
+
+
+def _many(store: Store, monkeypatch: pytest.MonkeyPatch) -> Store:
     """Twelve articles sharing a common word, with the bounds shrunk so that it counts as common."""
     monkeypatch.setattr(search_module, "COUNT_CAP", 5)
     monkeypatch.setattr(search_module, "_EXACT_MATCHES", 4)
@@ -176,3 +188,64 @@ def test_snippet_of_a_long_text_marks_a_late_match_at_its_offset(store: Store) -
     assert f"{MARKERS[0]}متحف{MARKERS[1]}" in hit.snippet
     assert hit.snippet.startswith("… ") and hit.snippet.endswith(" …")
     assert (hit.snippet, hit.highlights) == make_snippet(text, frozenset(index_terms("متحف")))
+
+
+@pytest.mark.parametrize(
+    "query, options",
+    [
+        ("أمريكا", {}),
+        ("الرياض", {"outlet": "spa"}),
+        ('"وزير الخارجية"', {}),
+        ("أمريكا OR إيران", {"since": "2015-07-21"}),
+        ("الرياض NOT جدة", {}),
+        ("(الطقس OR المحادثات) AND الرياض", {}),
+        ("المياه", {"since": "2015-08-01", "until": "2015-08-01"}),
+        ("", {"actor": "USA"}),
+        ("", {"technique": "Loaded_Language"}),
+        ("أمريكا", {"min_propaganda": 0.5}),
+    ],
+)
+def test_sqlite_and_postgresql_return_the_same_results(
+    postgres_server: PostgresServer, tmp_path: Path, query: str, options: dict[str, object]
+) -> None:
+    results = []
+    for location in (str(tmp_path / "same.db"), fresh_postgres_url(postgres_server)):
+        with Store.open(location) as opened:
+            results.append(search(_fill(opened), query, **options).to_json())  # type: ignore[arg-type]
+    assert results[0]["hits"], "the query must find something for the comparison to mean anything"
+    assert results[0] == results[1]
+
+
+@pytest.mark.parametrize(
+    "options", [{}, {"outlet": "rare"}, {"outlet": "okaz", "limit": 1}, {"until": "2016-01-07"}]
+)
+def test_both_backends_agree_on_a_common_term(
+    postgres_server: PostgresServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    options: dict[str, object],
+) -> None:
+    results = []
+    for location in (str(tmp_path / "same.db"), fresh_postgres_url(postgres_server)):
+        with Store.open(location) as opened:
+            results.append(search(_many(opened, monkeypatch), "الوزارة", **options).to_json())  # type: ignore[arg-type]
+    assert results[0]["hits"]
+    assert results[0] == results[1]
+
+
+def test_the_cli_searches_a_postgresql_corpus_given_its_url(postgres_server: PostgresServer) -> None:
+    from typer.testing import CliRunner
+
+    from marsad.cli.main import app
+
+    url = fresh_postgres_url(postgres_server)
+    with Store.open(url) as opened:
+        _fill(opened)
+    result = CliRunner().invoke(app, ["search", "أميركا", "--db", url, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    found = json.loads(result.output)
+    assert found["total"] == 3 and {hit["title"] for hit in found["hits"]} == {
+        "خبر us-a",
+        "خبر us-b",
+        "خبر us-c",
+    }

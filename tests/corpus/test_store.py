@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import random
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 from corpus_texts import ECONOMY, FOOTBALL, WATER, make_article
 
+from marsad.corpus.db import connect
 from marsad.corpus.migrations import apply_migrations, current_version, latest_version
 from marsad.corpus.search import search
 from marsad.corpus.store import Store, ingest
@@ -51,9 +53,8 @@ def test_a_changed_article_is_updated_with_its_index_and_spans(store: Store) -> 
     assert changed.id == first.id
     assert store.upsert(changed) == "updated"
     assert _counts(store) == (1, 1, 1)
-    match = "SELECT COUNT(*) FROM articles_fts WHERE articles_fts MATCH ?"
-    assert store.connection.execute(match, ("النصر",)).fetchone()[0] == 0
-    assert store.connection.execute(match, ("مصارف",)).fetchone()[0] == 1
+    assert search(store, "النصر").total == 0
+    assert search(store, "مصارف").total == 1
     actors = store.connection.execute("SELECT actor FROM article_actors").fetchall()
     assert actors == [("USA",)]
 
@@ -66,33 +67,107 @@ def test_a_new_file_is_migrated_from_version_0(tmp_path: Path) -> None:
         assert store.connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
-def test_migration_2_indexes_articles_stored_at_version_1(tmp_path: Path) -> None:
-    path = tmp_path / "old.db"
-    connection = sqlite3.connect(path, isolation_level=None)
+def test_migration_2_indexes_articles_stored_at_version_1(corpus_location: str) -> None:
+    connection = connect(corpus_location)
     assert apply_migrations(connection, target=1) == [1]
-    store = Store(connection, path=path)
+    store = Store(connection, path=corpus_location)
     original = make_article(WATER, url="https://a/1")
     copy = make_article(WATER[:4], url="https://b/1", outlet="okaz")
     store.upsert_many([original, copy])
     assert current_version(connection) == 1
     connection.close()
-    with Store.open(path) as migrated:
-        assert migrated.schema_version == 2
+    with Store.open(corpus_location) as migrated:
+        assert migrated.schema_version == latest_version()
         assert len(migrated) == 2
         assert migrated.connection.execute("SELECT COUNT(*) FROM copy_pairs").fetchone()[0] == 1
 
 
-def test_a_newer_or_foreign_file_is_refused(tmp_path: Path) -> None:
+def test_migration_3_copies_the_filter_columns_of_stored_articles(corpus_location: str) -> None:
+    connection = connect(corpus_location)
+    assert apply_migrations(connection, target=2) == [1, 2]
+    old = Store(connection, path=corpus_location)
+    old.upsert_many(
+        [
+            make_article(WATER, url="https://a/1", outlet="spa", published="2015-07-01"),
+            make_article(ECONOMY, url="https://b/1", outlet="okaz", published="2015-08-01"),
+        ]
+    )
+    connection.close()
+    with Store.open(corpus_location) as migrated:
+        assert migrated.schema_version == latest_version()
+        rows = migrated.connection.execute(
+            "SELECT outlet, published FROM article_filters ORDER BY rid"
+        ).fetchall()
+        assert [tuple(row) for row in rows] == [("spa", "2015-07-01"), ("okaz", "2015-08-01")]
+        assert [hit.outlet for hit in search(migrated, "", outlet="okaz").hits] == ["okaz"]
+        # Later writes keep the table current.
+        migrated.upsert(make_article(FOOTBALL, url="https://b/1", outlet="okaz", published="2015-09-01"))
+        assert [hit.published for hit in search(migrated, "", since="2015-08-15").hits] == ["2015-09-01"]
+
+
+def test_a_foreign_file_is_refused(tmp_path: Path) -> None:
     junk = tmp_path / "junk.db"
     junk.write_bytes(b"this is not a database at all" * 100)
     with pytest.raises(MarsadError) as caught:
         Store.open(junk)
     assert caught.value.code == "E301"
-    newer = tmp_path / "newer.db"
-    with Store.open(newer) as store:
+
+
+def test_a_corpus_of_a_newer_marsad_is_refused(corpus_location: str) -> None:
+    with Store.open(corpus_location) as store:
         store.connection.execute("INSERT INTO schema_version VALUES (99, 'future', 'now')")
-    with pytest.raises(MarsadError, match="upgrade marsad"):
-        Store.open(newer)
+    with pytest.raises(MarsadError, match="upgrade marsad") as caught:
+        Store.open(corpus_location)
+    assert caught.value.code == "E301"
+
+
+def test_an_unreachable_postgresql_server_is_a_coded_error() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    # Nothing listens on a port just released: connecting fails at once.
+    with pytest.raises(MarsadError) as caught:
+        Store.open(f"postgresql://marsad:secret@127.0.0.1:{port}/corpus?connect_timeout=2")
+    assert caught.value.code == "E301" and "secret" not in str(caught.value)
+
+
+_WRITER = textwrap.dedent(
+    """
+    import random, sys
+    sys.path.insert(0, sys.argv[1])
+    from corpus_texts import ECONOMY, FOOTBALL, WATER, make_article
+    from marsad.corpus.store import Store
+    seed, location = int(sys.argv[2]), sys.argv[3]
+    words = " ".join(WATER + FOOTBALL + ECONOMY).split()
+    articles = [
+        make_article(
+            f"خبر رقم {n}. " + " ".join(random.Random(n).sample(words, 40)),
+            url=f"https://example.org/{n}", outlet=f"outlet{n % 3}",
+        )
+        for n in range(60)
+    ]
+    random.Random(seed).shuffle(articles)
+    with Store.open(location) as store:
+        for start in range(0, len(articles), 7):
+            store.upsert_many(articles[start : start + 7])
+    """
+)
+
+
+def test_concurrent_writers_lose_and_double_nothing(corpus_location: str) -> None:
+    # Three processes store the same 60 articles in different orders, at the same time.
+    here = str(Path(__file__).resolve().parent)
+    writers = [
+        subprocess.Popen([sys.executable, "-c", _WRITER, here, str(seed), corpus_location])
+        for seed in range(3)
+    ]
+    for writer in writers:
+        assert writer.wait(timeout=120) == 0
+    with Store.open(corpus_location) as store:
+        assert _counts(store) == (60, 60, 60)
+        assert search(store, "رقم", limit=1).total == 60
+        signatures = store.connection.execute("SELECT COUNT(*) FROM signatures").fetchone()[0]
+        assert signatures == 60
 
 
 def _write_corpus(path: Path, count: int) -> None:

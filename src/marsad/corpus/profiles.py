@@ -96,14 +96,18 @@ def _actor_names(store: Store, actor_ids: list[str]) -> dict[str, dict[str, str 
     """Names and kind of each actor, from the first stored article that lists it."""
     names: dict[str, dict[str, str | None]] = {}
     for actor_id in actor_ids:
-        row = store.connection.execute(
-            "SELECT json_extract(j.value, '$.name_ar'), json_extract(j.value, '$.name_en'), "
-            "json_extract(j.value, '$.kind') "
-            "FROM article_actors x JOIN articles a ON a.rid = x.article, json_each(a.json, '$.actors') j "
-            "WHERE x.actor = ? AND json_extract(j.value, '$.id') = ? LIMIT 1",
-            (actor_id, actor_id),
-        ).fetchone()
-        name_ar, name_en, kind = row if row is not None else (None, None, None)
+        # Read in Python, not with SQLite's JSON functions, so that PostgreSQL runs the same SQL.
+        name_ar = name_en = kind = None
+        rows = store.connection.execute(
+            "SELECT a.json FROM article_actors x JOIN articles a ON a.rid = x.article "
+            "WHERE x.actor = ? ORDER BY x.article LIMIT 50",
+            (actor_id,),
+        )
+        for (document,) in rows:
+            listed = [item for item in json.loads(document).get("actors", ()) if item.get("id") == actor_id]
+            if listed:
+                name_ar, name_en, kind = (listed[0].get(key) for key in ("name_ar", "name_en", "kind"))
+                break
         names[actor_id] = {"name_ar": name_ar, "name_en": name_en, "kind": kind}
     return names
 
@@ -367,9 +371,10 @@ def actor_profile(store: Store, actor_id: str, *, bucket: str = "month", top: in
     if bucket not in BUCKETS:
         raise MarsadError("E301", f"bucket must be one of {', '.join(BUCKETS)}, got {bucket!r}")
     connection = store.connection
+    # NULLS FIRST is SQLite's default; PostgreSQL needs it said.
     rows = connection.execute(
         "SELECT a.published, a.outlet, x.mentions, x.tone FROM article_actors x "
-        "JOIN articles a ON a.rid = x.article WHERE x.actor = ? ORDER BY a.published, a.rid",
+        "JOIN articles a ON a.rid = x.article WHERE x.actor = ? ORDER BY a.published NULLS FIRST, a.rid",
         (actor_id,),
     ).fetchall()
     if not rows:

@@ -9,11 +9,14 @@ SQLite FTS5: ``a NOT b``. A malformed query raises E301 saying what is wrong.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
+from marsad.corpus import fulltext
+from marsad.corpus.fulltext import Node
 from marsad.corpus.terms import index_terms, token_terms
 from marsad.errors import MarsadError
 
@@ -37,6 +40,8 @@ _WINDOW = 2_000
 _SLICE_CHARS = 1_500
 _LEX_RE = re.compile(r'"[^"]*"|"[^"]*$|\(|\)|[^\s()"]+')
 _OPERATORS = frozenset({"AND", "OR", "NOT"})
+# Sorts after every character, in SQLite's byte order and PostgreSQL's "C" collation alike.
+_LAST_CHARACTER = "\U0010ffff"
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +104,11 @@ class SearchResults:
 class _Query:
     fts: str  # the FTS5 MATCH expression
     terms: frozenset[str]  # terms whose matches are highlighted (not those under NOT)
+    tree: Node  # the same expression for the PostgreSQL backend
+
+
+# An expression as FTS5 text and as a tree.
+_Expression = tuple[str, Node]
 
 
 def _bad(query: str, message: str) -> MarsadError:
@@ -106,7 +116,7 @@ def _bad(query: str, message: str) -> MarsadError:
 
 
 class _Parser:
-    """Recursive descent over the lexed query; builds a fully parenthesised FTS5 expression."""
+    """Recursive descent over the lexed query; builds a fully parenthesised FTS5 expression and its tree."""
 
     def __init__(self, query: str) -> None:
         self.query = query
@@ -126,21 +136,20 @@ class _Parser:
         expression = self.or_expression()
         if self.peek() is not None:
             raise _bad(self.query, f"unexpected {self.peek()!r}")
-        return None if expression is None else _Query(expression, frozenset(self.terms))
+        if expression is None:
+            return None
+        return _Query(expression[0], frozenset(self.terms), expression[1])
 
-    def or_expression(self) -> str | None:
+    def or_expression(self) -> _Expression | None:
         parts = [self.and_expression()]
         while self.peek() == "OR":
             self.take()
             if self.peek() in (None, ")", "OR", "AND", "NOT"):
                 raise _bad(self.query, "OR needs a term after it")
             parts.append(self.and_expression())
-        kept = [part for part in parts if part is not None]
-        if not kept:
-            return None
-        return kept[0] if len(kept) == 1 else "(" + " OR ".join(kept) + ")"
+        return _joined(parts, "OR")
 
-    def and_expression(self) -> str | None:
+    def and_expression(self) -> _Expression | None:
         parts = [self.not_expression()]
         while self.peek() not in (None, ")", "OR"):
             if self.peek() == "AND":
@@ -148,12 +157,9 @@ class _Parser:
                 if self.peek() in (None, ")", "OR", "AND", "NOT"):
                     raise _bad(self.query, "AND needs a term after it")
             parts.append(self.not_expression())
-        kept = [part for part in parts if part is not None]
-        if not kept:
-            return None
-        return kept[0] if len(kept) == 1 else "(" + " AND ".join(kept) + ")"
+        return _joined(parts, "AND")
 
-    def not_expression(self) -> str | None:
+    def not_expression(self) -> _Expression | None:
         if self.peek() == "NOT":
             raise _bad(self.query, "NOT needs a term before it, as in 'a NOT b'")
         left = self.primary(highlight=True)
@@ -165,10 +171,10 @@ class _Parser:
             if left is None:
                 raise _bad(self.query, "NOT needs a searchable term before it")
             if right is not None:
-                left = f"({left} NOT {right})"
+                left = (f"({left[0]} NOT {right[0]})", Node("not", children=(left[1], right[1])))
         return left
 
-    def primary(self, *, highlight: bool) -> str | None:
+    def primary(self, *, highlight: bool) -> _Expression | None:
         token = self.peek()
         if token is None:
             raise _bad(self.query, "it ends where a term was expected")
@@ -193,8 +199,20 @@ class _Parser:
             return None
         if highlight:
             self.terms.update(words)
+        phrase = " ".join(words)
         # Terms carry no quotes (the analysis drops punctuation); doubling keeps FTS5 safe anyway.
-        return '"' + " ".join(word.replace('"', '""') for word in words) + '"'
+        fts = '"' + phrase.replace('"', '""') + '"'
+        return fts, Node("phrase", tokens=tuple(fulltext.unicode61_tokens(phrase)))
+
+
+def _joined(parts: list[_Expression | None], operator: str) -> _Expression | None:
+    kept = [part for part in parts if part is not None]
+    if not kept:
+        return None
+    if len(kept) == 1:
+        return kept[0]
+    fts = "(" + f" {operator} ".join(part[0] for part in kept) + ")"
+    return fts, Node("and" if operator == "AND" else "or", children=tuple(part[1] for part in kept))
 
 
 def parse_query(query: str) -> tuple[str, frozenset[str]] | None:
@@ -260,9 +278,11 @@ def search(
         params.append(lower)
     upper = _date_bound(until, "until")
     if upper is not None:
-        # Inclusive: "2015-07-21" keeps every timestamp of that day.
-        where.append("substr(a.published, 1, ?) <= ?")
-        params.extend([len(upper), upper])
+        # Inclusive: "2015-07-21" keeps every timestamp of that day. The first bound is what the
+        # date index can range over (every string starting with ``upper`` sorts below it); the
+        # second is the exact test. Without the first, a scan runs on to the newest date.
+        where.append("a.published < ? AND substr(a.published, 1, ?) <= ?")
+        params.extend([upper + _LAST_CHARACTER, len(upper), upper])
     if actor is not None:
         where.append("EXISTS (SELECT 1 FROM article_actors x WHERE x.article = a.rid AND x.actor = ?)")
         params.append(actor)
@@ -279,11 +299,18 @@ def search(
     capped = False
     if parsed is None:
         clause = (" WHERE " + " AND ".join(where)) if where else ""
-        total = connection.execute(f"SELECT COUNT(*) FROM articles a{clause}", params).fetchone()[0]
+        total = connection.execute(f"SELECT COUNT(*) FROM article_filters a{clause}", params).fetchone()[0]
+        # Undated articles come last on both backends (PostgreSQL sorts NULL first when descending).
+        nulls = " NULLS LAST" if connection.dialect == "postgresql" else ""
         ranked = connection.execute(
-            f"SELECT a.rid, NULL FROM articles a{clause} ORDER BY a.published DESC, a.rid DESC LIMIT ? OFFSET ?",
+            f"SELECT a.rid, NULL FROM article_filters a{clause} "
+            f"ORDER BY a.published DESC{nulls}, a.rid DESC LIMIT ? OFFSET ?",
             (*params, limit, offset),
         ).fetchall()
+    elif connection.dialect == "postgresql":
+        total, capped, ranked = _ranked_matches_postgresql(
+            connection, parsed.tree, where[1:], params[1:], limit=limit, offset=offset
+        )
     else:
         total, capped, ranked = _ranked_matches(connection, where, params, limit=limit, offset=offset)
     hits = []
@@ -313,9 +340,10 @@ def _ranked_matches(
 ) -> tuple[int, bool, list[tuple[int, float]]]:
     """The total (and whether it is a lower bound) and the page's ``(rid, score)``, best first.
 
-    ``where[0]`` is the MATCH and ``params[0]`` its expression. Few matches: every one is joined
-    and ranked. Many: only a window of the newest matches that pass the filters is ranked (the
-    index serves matches newest first without scoring them).
+    ``where[0]`` is the MATCH and ``params[0]`` its expression; the filters name the columns of
+    ``article_filters`` as ``a``. Few matches: every one is filtered and ranked. Many: only the
+    newest ``window`` matches the filters keep are ranked (the index serves matches newest first
+    without scoring them).
     """
     expression = params[0]
     filters, filter_params = where[1:], params[1:]
@@ -335,43 +363,125 @@ def _ranked_matches(
         # filter, SQLite otherwise scans the filtered index and runs the match per row).
         rows = connection.execute(
             f"SELECT a.rid, c.score FROM (SELECT rowid AS rid, {score} AS score FROM articles_fts "
-            f"WHERE articles_fts MATCH ?) c CROSS JOIN articles a ON a.rid = c.rid{clause}",
+            f"WHERE articles_fts MATCH ?) c CROSS JOIN article_filters a ON a.rid = c.rid{clause}",
             (expression, *filter_params),
         ).fetchall()
         return len(rows), False, page(rows)
     window = max(_WINDOW, offset + limit)
-    newest = (
-        f"SELECT rowid AS rid, {score} AS score FROM articles_fts WHERE articles_fts MATCH ? "
-        "ORDER BY rowid DESC LIMIT ?"
-    )
     if not filters:
         # The count needs no article row: it comes from the index, capped.
-        rows = connection.execute(newest, (expression, window)).fetchall()
-        return min(matches, COUNT_CAP), matches > COUNT_CAP, page(rows)
-    # Expected survivors of a window = window * kept / articles. A filter that should leave twice
-    # the page in a window is tried on a window first; a narrower one goes straight to a set.
-    articles = connection.execute("SELECT MAX(rid) FROM articles").fetchone()[0] or 1
-    broad = articles * 2 * (offset + limit) // window
-    kept_articles = connection.execute(
-        f"SELECT COUNT(*) FROM (SELECT 1 FROM articles a{clause} LIMIT ?)", (*filter_params, broad + 1)
-    ).fetchone()[0]
-    if kept_articles > broad:
-        # A broad filter: most windows of matches hold enough articles it keeps.
         rows = connection.execute(
-            f"SELECT a.rid, c.score FROM ({newest}) c CROSS JOIN articles a ON a.rid = c.rid{clause}",
-            (expression, window, *filter_params),
+            f"SELECT rowid, {score} FROM articles_fts WHERE articles_fts MATCH ? ORDER BY rowid DESC LIMIT ?",
+            (expression, window),
         ).fetchall()
-        covered = matches <= COUNT_CAP and window >= matches
-        if covered or len(rows) >= offset + limit:
-            return len(rows), not covered, page(rows)
-    # The filter as a set the matches are probed against; BM25 runs only on the matches inside
-    # it (WHERE comes before the result columns).
-    rows = connection.execute(
-        f"SELECT rowid, {score} FROM articles_fts WHERE articles_fts MATCH ? "
-        f"AND +rowid IN (SELECT a.rid FROM articles a{clause}) ORDER BY rowid DESC LIMIT ?",
-        (expression, *filter_params, window),
-    ).fetchall()
+        return min(matches, COUNT_CAP), matches > COUNT_CAP, page(rows)
+    # Two plans give the same rows. Streaming walks the matches newest first, looks each up in
+    # article_filters and stops at the window's end: about window / (share the filter keeps)
+    # lookups. Probing builds the set of kept articles and tests each match against it: about
+    # (articles kept) + (matches). Streaming wins when the filter keeps at least
+    # sqrt(window * articles) articles, or keeps more articles than there are matches.
+    articles = connection.execute("SELECT MAX(rid) FROM article_filters").fetchone()[0] or 1
+    enough = math.isqrt(window * articles) + 1
+    if matches <= COUNT_CAP:
+        enough = min(enough, matches)
+    kept, lowest, highest = connection.execute(
+        f"SELECT COUNT(*), MIN(rid), MAX(rid) FROM (SELECT a.rid FROM article_filters a{clause} LIMIT ?)",
+        (*filter_params, enough),
+    ).fetchone()
+    if kept >= enough:
+        # BM25 is computed only for the rows that pass the filters (WHERE comes first).
+        rows = connection.execute(
+            f"SELECT a.rid, {score} FROM articles_fts CROSS JOIN article_filters a "
+            f"ON a.rid = articles_fts.rowid WHERE articles_fts MATCH ? AND {' AND '.join(filters)} "
+            "ORDER BY articles_fts.rowid DESC LIMIT ?",
+            (expression, *filter_params, window),
+        ).fetchall()
+    elif kept == 0:
+        rows = []
+    else:
+        # The count read every kept rid, so their range is exact: the index skips the matches
+        # outside it (rids grow with ingestion, which follows publication, so a date range is
+        # often a narrow band of rids).
+        rows = connection.execute(
+            f"SELECT rowid, {score} FROM articles_fts WHERE articles_fts MATCH ? AND rowid BETWEEN ? AND ? "
+            f"AND +rowid IN (SELECT a.rid FROM article_filters a{clause}) ORDER BY rowid DESC LIMIT ?",
+            (expression, lowest, highest, *filter_params, window),
+        ).fetchall()
     return len(rows), len(rows) >= window, page(rows)
+
+
+def _ranked_matches_postgresql(
+    connection: Any, tree: Node, filters: list[str], filter_params: list[Any], *, limit: int, offset: int
+) -> tuple[int, bool, list[tuple[int, float]]]:
+    """``_ranked_matches`` on PostgreSQL: the same candidates, scored by FTS5's BM25 formula."""
+    expression = fulltext.tsquery(tree)
+    matches = connection.execute(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM search_terms WHERE terms @@ ?::tsquery LIMIT ?) m",
+        (expression, COUNT_CAP + 1),
+    ).fetchone()[0]
+    clause = " AND " + " AND ".join(filters) if filters else ""
+
+    def page(rids: list[int]) -> list[tuple[int, float]]:
+        rows = _bm25_scores(connection, tree, rids)
+        rows.sort(key=lambda row: (-row[1], row[0]))
+        return rows[offset : offset + limit]
+
+    if matches <= _EXACT_MATCHES:
+        rids = [
+            rid
+            for (rid,) in connection.execute(
+                f"SELECT a.rid FROM search_terms s JOIN article_filters a ON a.rid = s.rid "
+                f"WHERE s.terms @@ ?::tsquery{clause}",
+                (expression, *filter_params),
+            )
+        ]
+        return len(rids), False, page(rids)
+    window = max(_WINDOW, offset + limit)
+    if not filters:
+        rids = [
+            rid
+            for (rid,) in connection.execute(
+                "SELECT rid FROM search_terms WHERE terms @@ ?::tsquery ORDER BY rid DESC LIMIT ?",
+                (expression, window),
+            )
+        ]
+        return min(matches, COUNT_CAP), matches > COUNT_CAP, page(rids)
+    # The newest matches the filters keep, as both SQLite plans return them.
+    rids = [
+        rid
+        for (rid,) in connection.execute(
+            f"SELECT s.rid FROM search_terms s JOIN article_filters a ON a.rid = s.rid "
+            f"WHERE s.terms @@ ?::tsquery{clause} ORDER BY s.rid DESC LIMIT ?",
+            (expression, *filter_params, window),
+        )
+    ]
+    return len(rids), len(rids) >= window, page(rids)
+
+
+def _bm25_scores(connection: Any, tree: Node, rids: list[int]) -> list[tuple[int, float]]:
+    """``(rid, score)`` of each matching row, with the statistics FTS5 would use."""
+    if not rids:
+        return []
+    rows, tokens = connection.execute(
+        "SELECT COUNT(*), COALESCE(SUM(tokens), 0) FROM search_terms"
+    ).fetchone()
+    phrase_rows = [
+        connection.execute(
+            "SELECT COUNT(*) FROM search_terms WHERE terms @@ ?::tsquery",
+            (fulltext.tsquery(Node("phrase", tokens=phrase)),),
+        ).fetchone()[0]
+        for phrase in fulltext.phrases(tree)
+    ]
+    statistics = fulltext.Statistics(rows=int(rows), tokens=int(tokens), phrase_rows=phrase_rows)
+    scored = []
+    for rid, title, body, length in connection.execute(
+        "SELECT rid, title, body, tokens FROM search_terms WHERE rid = ANY(?)", (rids,)
+    ):
+        _, frequencies = fulltext.matches(
+            tree, fulltext.unicode61_tokens(title), fulltext.unicode61_tokens(body), weights=_WEIGHTS
+        )
+        scored.append((int(rid), fulltext.bm25(frequencies, int(length), statistics)))
+    return scored
 
 
 def _fast_snippet(text: str, terms: frozenset[str]) -> tuple[str, list[tuple[int, int]]]:

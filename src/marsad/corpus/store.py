@@ -1,6 +1,8 @@
-"""The corpus store: analysed articles in one SQLite file, with search and near-duplicate indexes.
+"""The corpus store: analysed articles with search and near-duplicate indexes.
 
-``Store.open(path)`` creates or migrates the file (WAL mode, forward-only migrations).
+``Store.open(path)`` creates or migrates a SQLite file (WAL mode, forward-only migrations);
+``Store.open("postgresql://...")`` does the same in a PostgreSQL database, with the same schema
+and behaviour (``db.py`` names what differs).
 ``upsert`` is idempotent by article id and content hash; ``upsert_many`` writes a batch in one
 transaction, so a crash (even SIGKILL) leaves every batch either fully stored or absent, and a
 rerun stores the rest without duplicating anything.
@@ -22,7 +24,8 @@ from typing import Any, Literal
 
 import numpy as np
 
-from marsad.corpus import dedup, reuse
+from marsad.corpus import dedup, fulltext, reuse
+from marsad.corpus.db import Database, connect, is_url
 from marsad.corpus.migrations import apply_migrations, current_version, latest_version
 from marsad.corpus.terms import index_terms
 from marsad.document import Article
@@ -38,44 +41,46 @@ COPY_THRESHOLD = 0.5
 _ESTIMATE_FLOOR = 0.3
 # A fingerprint held by more articles than this is boilerplate (a footer, a stock phrase).
 _BOILERPLATE_POSTINGS = 50
-_BUSY_TIMEOUT_S = 30.0
 
 
 class Store:
-    """An open corpus. Use ``Store.open(path)``; close it (or use ``with``) when done."""
+    """An open corpus. Use ``Store.open(path_or_url)``; close it (or use ``with``) when done.
 
-    def __init__(self, connection: sqlite3.Connection, *, path: Path) -> None:
-        self.connection = connection
+    ``connection.execute(sql, params)`` runs SQL with ``?`` placeholders on either backend.
+    """
+
+    def __init__(self, connection: Database | sqlite3.Connection, *, path: Path | str) -> None:
+        self.connection = Database.wrap(connection)
+        # A SQLite file's path, or the PostgreSQL URL.
         self.path = path
-        # False only for a store held open at schema version 1 (tests of migration 2).
-        self._near_duplicates = current_version(connection) >= 2
+        # False only for a store held open at an older schema version (tests of migrations).
+        version = current_version(self.connection)
+        self._near_duplicates = version >= 2
+        self._filters = version >= 3
 
     @classmethod
     def open(cls, path: str | os.PathLike[str] = "marsad.db") -> Store:
-        """Open (creating or migrating as needed) the corpus at ``path``.
+        """Open (creating or migrating as needed) the corpus at ``path``, a file or a PostgreSQL URL.
 
-        Raises E301 when the file is not a SQLite database or was written by a newer marsad.
+        Raises E301 when the file is not a SQLite database, the server cannot be reached, or
+        the corpus was written by a newer marsad.
         """
-        path = Path(path)
+        location: Path | str = os.fspath(path) if is_url(path) else Path(path)
+        connection = connect(location)
         try:
-            connection = sqlite3.connect(path, isolation_level=None, timeout=_BUSY_TIMEOUT_S)
-            connection.execute("PRAGMA journal_mode = WAL")
             version = current_version(connection)
         except sqlite3.DatabaseError as err:
+            connection.close()
             raise MarsadError("E301", f"not a marsad corpus (SQLite said: {err})", input=str(path)) from err
         if version > latest_version():
             connection.close()
             raise MarsadError(
                 "E301",
                 f"the corpus has schema version {version}; this marsad knows up to {latest_version()}: upgrade marsad",
-                input=str(path),
+                input=str(location) if isinstance(location, Path) else "the PostgreSQL corpus",
             )
-        # WAL with synchronous=NORMAL: a killed process loses nothing committed; only a power
-        # failure can lose the last transactions, never corrupt the file.
-        connection.execute("PRAGMA synchronous = NORMAL")
-        connection.execute("PRAGMA foreign_keys = ON")
         apply_migrations(connection)
-        return cls(connection, path=path)
+        return cls(connection, path=location)
 
     def close(self) -> None:
         self.connection.close()
@@ -124,7 +129,7 @@ class Store:
         batch = list(articles)
         counts: Counter[str] = Counter()
         connection = self.connection
-        connection.execute("BEGIN IMMEDIATE")
+        connection.begin_write()
         try:
             changed: dict[int, str] = {}
             for article in batch:
@@ -137,9 +142,9 @@ class Store:
             if self._near_duplicates:
                 _index_near_duplicates(connection, list(changed.items()))
         except BaseException:
-            connection.execute("ROLLBACK")
+            connection.rollback()
             raise
-        connection.execute("COMMIT")
+        connection.commit()
         return counts
 
     def _upsert_row(self, article: Article) -> tuple[UpsertResult, int]:
@@ -164,39 +169,64 @@ class Store:
             float(article.scores.get("vague_sourcing", 0.0)),
             datetime.now(UTC).isoformat(timespec="seconds"),
         )
-        if row is not None and row[1] == digest:
-            return "unchanged", int(row[0])
         if row is None:
-            cursor = connection.execute(
+            # ON CONFLICT: when another writer stored the same id first, compare with its row.
+            inserted = connection.execute(
                 "INSERT INTO articles (id, outlet, url, title, published, language, text, json, "
-                "content_hash, propaganda, vague_sourcing, stored_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                "content_hash, propaganda, vague_sourcing, stored_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?) "
+                "ON CONFLICT (id) DO NOTHING RETURNING rid",
                 (article.id, *values),
-            )
-            rid = int(cursor.lastrowid or 0)
-            result: UpsertResult = "new"
-        else:
-            rid = int(row[0])
-            _forget(connection, rid)
-            connection.execute(
-                "UPDATE articles SET outlet=?, url=?, title=?, published=?, language=?, text=?, json=?, "
-                "content_hash=?, propaganda=?, vague_sourcing=?, stored_at=? WHERE rid=?",
-                (*values, rid),
-            )
-            result = "updated"
-        _index_article(connection, rid, article)
-        return result, rid
+            ).fetchone()
+            if inserted is not None:
+                _index_article(connection, int(inserted[0]), article, filters=self._filters)
+                return "new", int(inserted[0])
+            row = connection.execute(
+                "SELECT rid, content_hash FROM articles WHERE id = ?", (article.id,)
+            ).fetchone()
+        rid = int(row[0])
+        if row[1] == digest:
+            return "unchanged", rid
+        _forget(connection, rid)
+        connection.execute(
+            "UPDATE articles SET outlet=?, url=?, title=?, published=?, language=?, text=?, json=?, "
+            "content_hash=?, propaganda=?, vague_sourcing=?, stored_at=? WHERE rid=?",
+            (*values, rid),
+        )
+        _index_article(connection, rid, article, filters=self._filters)
+        return "updated", rid
 
 
-def _index_article(connection: sqlite3.Connection, rid: int, article: Article) -> None:
-    """Write the search terms and filterable spans of one article."""
+def _index_article(connection: Database, rid: int, article: Article, *, filters: bool = True) -> None:
+    """Write the search terms, filter columns and filterable spans of one article."""
+    if filters:
+        connection.execute(
+            "INSERT INTO article_filters (rid, outlet, published, propaganda) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (rid) DO UPDATE SET outlet = excluded.outlet, published = excluded.published, "
+            "propaganda = excluded.propaganda",
+            (rid, article.meta.outlet, article.meta.published, float(article.scores.get("propaganda", 0.0))),
+        )
     title_terms = " ".join(index_terms(article.meta.title or ""))
     body_terms = " ".join(index_terms(article.text))
-    connection.execute(
-        "INSERT INTO search_terms (rid, title, body) VALUES (?, ?, ?)", (rid, title_terms, body_terms)
-    )
-    connection.execute(
-        "INSERT INTO articles_fts (rowid, title, body) VALUES (?, ?, ?)", (rid, title_terms, body_terms)
-    )
+    if connection.dialect == "postgresql":
+        title_tokens = fulltext.unicode61_tokens(title_terms)
+        body_tokens = fulltext.unicode61_tokens(body_terms)
+        connection.execute(
+            "INSERT INTO search_terms (rid, title, body, tokens, terms) VALUES (?, ?, ?, ?, ?::tsvector)",
+            (
+                rid,
+                title_terms,
+                body_terms,
+                len(title_tokens) + len(body_tokens),
+                fulltext.tsvector(title_tokens, body_tokens),
+            ),
+        )
+    else:
+        connection.execute(
+            "INSERT INTO search_terms (rid, title, body) VALUES (?, ?, ?)", (rid, title_terms, body_terms)
+        )
+        connection.execute(
+            "INSERT INTO articles_fts (rowid, title, body) VALUES (?, ?, ?)", (rid, title_terms, body_terms)
+        )
     actors: dict[str, tuple[int, float]] = {}
     for actor in article.actors:
         mentions, _tone = actors.get(actor.id, (0, 0.0))
@@ -225,23 +255,23 @@ def _index_article(connection: sqlite3.Connection, rid: int, article: Article) -
     )
 
 
-def _forget(connection: sqlite3.Connection, rid: int) -> None:
+def _forget(connection: Database, rid: int) -> None:
     """Remove everything derived from an article's old content before it is replaced."""
     old = connection.execute("SELECT title, body FROM search_terms WHERE rid = ?", (rid,)).fetchone()
-    if old is not None:
+    if old is not None and connection.dialect == "sqlite":
         # External-content FTS5: deleting a row needs the exact terms it was indexed with.
         connection.execute(
             "INSERT INTO articles_fts (articles_fts, rowid, title, body) VALUES ('delete', ?, ?, ?)",
             (rid, old[0], old[1]),
         )
-        connection.execute("DELETE FROM search_terms WHERE rid = ?", (rid,))
+    connection.execute("DELETE FROM search_terms WHERE rid = ?", (rid,))
     connection.execute("DELETE FROM article_actors WHERE article = ?", (rid,))
     connection.execute("DELETE FROM article_techniques WHERE article = ?", (rid,))
     if current_version(connection) >= 2:
         _forget_near_duplicates(connection, rid)
 
 
-def _forget_near_duplicates(connection: sqlite3.Connection, rid: int) -> None:
+def _forget_near_duplicates(connection: Database, rid: int) -> None:
     for table in ("signatures", "band_keys", "fingerprints"):
         connection.execute(f"DELETE FROM {table} WHERE article = ?", (rid,))
     connection.execute("DELETE FROM copy_pairs WHERE a = ? OR b = ?", (rid, rid))
@@ -267,7 +297,7 @@ def _forget_near_duplicates(connection: sqlite3.Connection, rid: int) -> None:
         )
 
 
-def _index_near_duplicates(connection: sqlite3.Connection, rows: Sequence[tuple[int, str]]) -> None:
+def _index_near_duplicates(connection: Database, rows: Sequence[tuple[int, str]]) -> None:
     """Signatures, band keys and fingerprints of (rid, text) rows; then their copies and reuses.
 
     Rows are indexed one after the other, so a batch's articles find each other too.
@@ -290,19 +320,21 @@ def _index_near_duplicates(connection: sqlite3.Connection, rows: Sequence[tuple[
         band_keys = keys[index].tolist()
         copies = _copy_candidates(connection, rid, band_keys, signatures.values[index], shingles)
         connection.executemany(
-            "INSERT OR IGNORE INTO band_keys (key, article) VALUES (?, ?)", [(key, rid) for key in band_keys]
+            "INSERT INTO band_keys (key, article) VALUES (?, ?) ON CONFLICT DO NOTHING",
+            [(key, rid) for key in band_keys],
         )
         for other, similarity in copies:
             _add_copy_pair(connection, rid, other, similarity)
         prints = reuse.fingerprints(shingles).tolist()
         _find_reuses(connection, rid, text, prints, exclude={other for other, _ in copies})
         connection.executemany(
-            "INSERT OR IGNORE INTO fingerprints (hash, article) VALUES (?, ?)", [(h, rid) for h in prints]
+            "INSERT INTO fingerprints (hash, article) VALUES (?, ?) ON CONFLICT DO NOTHING",
+            [(h, rid) for h in prints],
         )
 
 
 def _copy_candidates(
-    connection: sqlite3.Connection,
+    connection: Database,
     rid: int,
     band_keys: list[int],
     signature: np.ndarray[Any, np.dtype[np.uint32]],
@@ -326,10 +358,12 @@ def _copy_candidates(
     return found
 
 
-def _add_copy_pair(connection: sqlite3.Connection, rid: int, other: int, similarity: float) -> None:
+def _add_copy_pair(connection: Database, rid: int, other: int, similarity: float) -> None:
     a, b = min(rid, other), max(rid, other)
     connection.execute(
-        "INSERT OR REPLACE INTO copy_pairs (a, b, jaccard) VALUES (?, ?, ?)", (a, b, round(similarity, 4))
+        "INSERT INTO copy_pairs (a, b, jaccard) VALUES (?, ?, ?) "
+        "ON CONFLICT (a, b) DO UPDATE SET jaccard = excluded.jaccard",
+        (a, b, round(float(similarity), 4)),
     )
     clusters = dict(
         connection.execute("SELECT article, cluster FROM clusters WHERE article IN (?, ?)", (a, b)).fetchall()
@@ -339,13 +373,13 @@ def _add_copy_pair(connection: sqlite3.Connection, rid: int, other: int, similar
     for cluster in ids - {target}:
         connection.execute("UPDATE clusters SET cluster = ? WHERE cluster = ?", (target, cluster))
     connection.executemany(
-        "INSERT OR REPLACE INTO clusters (article, cluster) VALUES (?, ?)", [(a, target), (b, target)]
+        "INSERT INTO clusters (article, cluster) VALUES (?, ?) "
+        "ON CONFLICT (article) DO UPDATE SET cluster = excluded.cluster",
+        [(a, target), (b, target)],
     )
 
 
-def _find_reuses(
-    connection: sqlite3.Connection, rid: int, text: str, prints: list[int], *, exclude: set[int]
-) -> None:
+def _find_reuses(connection: Database, rid: int, text: str, prints: list[int], *, exclude: set[int]) -> None:
     if not prints:
         return
     shared: Counter[int] = Counter()
@@ -371,7 +405,9 @@ def _find_reuses(
         if not found.passages:
             continue
         connection.execute(
-            "INSERT OR REPLACE INTO reuse_pairs (a, b, passages, share_a, share_b) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO reuse_pairs (a, b, passages, share_a, share_b) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (a, b) DO UPDATE SET passages = excluded.passages, "
+            "share_a = excluded.share_a, share_b = excluded.share_b",
             (
                 a,
                 b,
@@ -382,7 +418,7 @@ def _find_reuses(
         )
 
 
-def index_existing_articles(connection: sqlite3.Connection, *, batch_size: int = 500) -> None:
+def index_existing_articles(connection: Database, *, batch_size: int = 500) -> None:
     """Build the near-duplicate indexes for articles already stored (used by migration 2)."""
     last = 0
     while True:

@@ -8,6 +8,8 @@ it would split Arabic words at diacritics, and our view has none.
 
 from __future__ import annotations
 
+import functools
+
 from marsad.text.stem import light_stem, search_terms
 from marsad.text.tokenise import tokenise
 
@@ -39,10 +41,16 @@ def index_terms(text: str) -> list[str]:
     return [_VARIANTS.get(term, term) for term in search_terms(text)]
 
 
+@functools.lru_cache(maxsize=1 << 17)
+def _word_term(stem_norm: str) -> str:
+    # Snippets stem every word they read; words repeat (Zipf), so most calls are one lookup.
+    return variant(light_stem(stem_norm))
+
+
 def stem_of_token(norm: str, kind: str, stem_norm: str) -> str | None:
     """The indexed term of one token (for highlighting), or None for punctuation and symbols."""
     if kind == "word":
-        return variant(light_stem(stem_norm))
+        return _word_term(stem_norm)
     if kind in ("latin", "number"):
         return norm
     return None
