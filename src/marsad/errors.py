@@ -37,6 +37,14 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     # E3xx: usage
     "E301": ("bad option", "see 'marsad COMMAND --help'"),
     "E302": ("bad data file", "see 'marsad eval --help' for the formats read"),
+    # E6xx: the HTTP API ('marsad serve'); each code keeps one HTTP status
+    "E601": ("not found", "check the path and the id; GET /api/openapi.json lists every route"),
+    "E602": ("method not allowed", "GET /api/openapi.json lists the methods each route accepts"),
+    "E603": ("invalid request", "the 'detail' field lists each parameter or body field that was refused"),
+    "E604": ("request body too large", "post at most 2 MB; split a long document into articles"),
+    "E605": ("token required", "send 'Authorization: Bearer TOKEN' with the server's MARSAD_API_TOKEN"),
+    "E606": ("wrong token", "send the token the server was started with (MARSAD_API_TOKEN)"),
+    "E607": ("internal server error", "this is a bug in marsad; please report it with the request"),
 }
 
 # code -> title, for warnings that are aggregated per run rather than printed per article

@@ -37,6 +37,39 @@ class OutputFormat(StrEnum):
     html = "html"
 
 
+class Engine(StrEnum):
+    local = "local"
+    dask = "dask"
+
+
+EngineOption = Annotated[
+    Engine, typer.Option("--engine", help="local: worker processes here; dask: a Dask cluster, resumable.")
+]
+SchedulerOption = Annotated[
+    str | None,
+    typer.Option("--scheduler", help="Dask scheduler tcp://HOST:PORT (default: a local cluster of --jobs)."),
+]
+WorkDirOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--work-dir", help="Dask engine: partition results and records (default: beside the output)."
+    ),
+]
+ShardSizeOption = Annotated[
+    int, typer.Option("--shard-size", min=1, help="Dask engine: records per partition.")
+]
+
+
+def _dask_executor(
+    *, jobs: int, scheduler: str | None, work_dir: Path, shard_size: int, max_bytes: int
+) -> Any:
+    from marsad.executor.dask import DaskExecutor
+
+    return DaskExecutor(
+        work_dir=work_dir, scheduler=scheduler, jobs=jobs, shard_size=shard_size, max_bytes=max_bytes
+    )
+
+
 def _version_callback(value: bool) -> None:
     if value:
         typer.echo(f"marsad {__version__}")
@@ -83,16 +116,21 @@ def analyze(
     progress: Annotated[
         bool | None, typer.Option("--progress/--no-progress", help="Progress bar on standard error.")
     ] = None,
+    engine: EngineOption = Engine.local,
+    scheduler: SchedulerOption = None,
+    work_dir: WorkDirOption = None,
+    shard_size: ShardSizeOption = 2000,
 ) -> None:
     """Analyse articles and print a report, JSON, JSONL or a standalone HTML page."""
     from marsad.executor.local import LocalExecutor
     from marsad.ingest import read_inputs
-    from marsad.pipeline.runner import default_pipeline
+    from marsad.pipeline.runner import DEFAULT_STEPS, default_pipeline
 
     if not paths and text is None:
         raise usage_error("give at least one PATH (or - for standard input), or --text")
     try:
-        pipeline = default_pipeline()
+        # The dask engine's driver needs only the step names: its workers load the models.
+        pipeline = None if engine is Engine.dask else default_pipeline()
     except MarsadError as err:
         report_error(err)
         raise typer.Exit(EXIT_SOME_FAILED) from None
@@ -106,7 +144,24 @@ def analyze(
         )
     else:
         items = read_inputs(paths or [], max_bytes=max_bytes)
-    results = LocalExecutor(jobs=jobs).run(pipeline, items)
+    if engine is Engine.dask:
+        if text is not None:
+            raise usage_error("--engine dask reads files and directories; use --engine local for --text")
+        executor = _dask_executor(
+            jobs=jobs,
+            scheduler=scheduler,
+            work_dir=work_dir or _default_work_dir(output),
+            shard_size=shard_size,
+            max_bytes=max_bytes,
+        )
+        try:
+            results = executor.run(pipeline or DEFAULT_STEPS, paths or [])
+        except MarsadError as err:
+            executor.close()
+            raise _fail(err) from None
+    else:
+        executor = None
+        results = LocalExecutor(jobs=jobs).run(pipeline or default_pipeline(), items)
     show_progress = sys.stderr.isatty() if progress is None else progress
     if show_progress:
         results = _with_progress(results)
@@ -114,9 +169,13 @@ def analyze(
     stream: TextIO = sys.stdout if output is None else output.open("w", encoding="utf-8")
     try:
         counts = _write_results(results, stream=stream, output_format=output_format)
+    except MarsadError as err:  # the dask engine: a lost worker or a vanished work folder
+        raise _fail(err) from None
     finally:
         if output is not None:
             stream.close()
+        if executor is not None:
+            executor.close()
     for code, number in sorted(counts["warnings"].items()):
         typer.echo(f"marsad: warning[{code}]: {number} article(s): {WARNINGS.get(code, code)}", err=True)
     if counts["failed"]:
@@ -222,7 +281,10 @@ class ListFormat(StrEnum):
     json = "json"
 
 
-DbOption = Annotated[Path, typer.Option("--db", help="The corpus database (SQLite).")]
+DbOption = Annotated[
+    str,
+    typer.Option("--db", help="The corpus: a SQLite file, or a PostgreSQL URL (postgresql://USER@HOST/DB)."),
+]
 
 
 def _fail(err: MarsadError) -> typer.Exit:
@@ -230,10 +292,11 @@ def _fail(err: MarsadError) -> typer.Exit:
     return typer.Exit(EXIT_USAGE if err.code == "E301" else EXIT_SOME_FAILED)
 
 
-def _open_store(db: Path) -> Any:
+def _open_store(db: str) -> Any:
+    from marsad.corpus.db import is_url
     from marsad.corpus.store import Store
 
-    if not db.exists():
+    if not is_url(db) and not Path(db).exists():
         raise _fail(
             MarsadError(
                 "E101", "no corpus database here; run 'marsad ingest PATH --db FILE' first", input=str(db)
@@ -251,19 +314,29 @@ def ingest(
     paths: Annotated[
         list[str], typer.Argument(help="Files, directories, feed URLs, or - for standard input.")
     ],
-    db: DbOption = Path("marsad.db"),
+    db: DbOption = "marsad.db",
     jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Worker processes.")] = 1,
     progress: Annotated[
         bool | None, typer.Option("--progress/--no-progress", help="Progress bar on standard error.")
     ] = None,
     output_format: Annotated[ListFormat, typer.Option("--format", "-f")] = ListFormat.text,
+    engine: EngineOption = Engine.local,
+    scheduler: SchedulerOption = None,
+    work_dir: WorkDirOption = None,
+    shard_size: ShardSizeOption = 2000,
 ) -> None:
     """Analyse articles and store them in a corpus; the same article twice is stored once."""
+    from marsad.corpus.db import redacted
     from marsad.corpus.store import ingest as ingest_paths
 
     show_progress = sys.stderr.isatty() if progress is None else progress
     try:
-        summary = ingest_paths(paths, db=db, jobs=jobs, progress=show_progress)
+        if engine is Engine.dask:
+            summary = _ingest_dask(
+                paths, db=db, jobs=jobs, scheduler=scheduler, work_dir=work_dir, shard_size=shard_size
+            )
+        else:
+            summary = ingest_paths(paths, db=db, jobs=jobs, progress=show_progress)
     except MarsadError as err:
         raise _fail(err) from None
     for failure in summary.failures:
@@ -272,17 +345,41 @@ def ingest(
         _echo_json(summary.to_json())
     else:
         typer.echo(
-            f"ingested into {db}: {summary.new} new, {summary.updated} updated, "
+            f"ingested into {redacted(db)}: {summary.new} new, {summary.updated} updated, "
             f"{summary.unchanged} unchanged, {summary.failed} failed"
         )
     if summary.failed:
         raise typer.Exit(EXIT_SOME_FAILED)
 
 
+def _default_work_dir(target: Path | None) -> Path:
+    from marsad.executor.dask import default_work_dir
+
+    return default_work_dir(target)
+
+
+def _ingest_dask(
+    paths: list[str], *, db: str, jobs: int, scheduler: str | None, work_dir: Path | None, shard_size: int
+) -> Any:
+    from marsad.corpus.db import is_url
+    from marsad.ingest.common import DEFAULT_MAX_BYTES
+    from marsad.pipeline.runner import DEFAULT_STEPS
+
+    executor = _dask_executor(
+        jobs=jobs,
+        scheduler=scheduler,
+        work_dir=work_dir or _default_work_dir(None if is_url(db) else Path(db)),
+        shard_size=shard_size,
+        max_bytes=DEFAULT_MAX_BYTES,
+    )
+    with executor:
+        return executor.ingest(DEFAULT_STEPS, paths, db=db)
+
+
 @app.command()
 def search(
     query: Annotated[str, typer.Argument(help='Arabic-aware: "phrases", AND, OR, NOT in capitals.')],
-    db: DbOption = Path("marsad.db"),
+    db: DbOption = "marsad.db",
     outlet: Annotated[str | None, typer.Option(help="Only this outlet.")] = None,
     since: Annotated[str | None, typer.Option(help="Published on or after (ISO date).")] = None,
     until: Annotated[str | None, typer.Option(help="Published on or before (ISO date).")] = None,
@@ -329,7 +426,7 @@ def search(
 @app.command()
 def copies(
     article_id: Annotated[str, typer.Argument(help="An article id from the corpus.")],
-    db: DbOption = Path("marsad.db"),
+    db: DbOption = "marsad.db",
     output_format: Annotated[ListFormat, typer.Option("--format", "-f")] = ListFormat.text,
 ) -> None:
     """Where else an article's text ran: its copy cluster and passages reused both ways."""
@@ -372,7 +469,7 @@ def copies(
 
 @app.command()
 def syndication(
-    db: DbOption = Path("marsad.db"),
+    db: DbOption = "marsad.db",
     since: Annotated[str | None, typer.Option(help="First appearance on or after (ISO date).")] = None,
     until: Annotated[str | None, typer.Option(help="First appearance on or before (ISO date).")] = None,
     output_format: Annotated[ListFormat, typer.Option("--format", "-f")] = ListFormat.text,
@@ -398,6 +495,34 @@ def syndication(
         )
 
 
+@app.command()
+def serve(
+    db: DbOption = "marsad.db",
+    host: Annotated[
+        str, typer.Option(help="Address to listen on; the default keeps the server on this machine.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+    workers: Annotated[int | None, typer.Option(min=1, help="Server processes (default: one).")] = None,
+) -> None:
+    """Serve the JSON API (/api) and the dashboard (/) over a corpus.
+
+    When MARSAD_API_TOKEN is set, writing endpoints need 'Authorization: Bearer TOKEN'.
+    """
+    import os
+
+    from marsad.server.app import run_server
+
+    if host not in {"127.0.0.1", "localhost", "::1"} and not os.environ.get("MARSAD_API_TOKEN"):
+        typer.echo(
+            f"marsad: warning: serving on {host} without MARSAD_API_TOKEN: anyone who can reach it may post",
+            err=True,
+        )
+    try:
+        run_server(db=db, host=host, port=port, workers=workers)
+    except MarsadError as err:
+        raise _fail(err) from None
+
+
 profile_app = typer.Typer(help="Profiles of outlets and actors in a corpus.", no_args_is_help=True)
 app.add_typer(profile_app, name="profile")
 
@@ -405,7 +530,7 @@ app.add_typer(profile_app, name="profile")
 @profile_app.command("outlet")
 def profile_outlet(
     name: Annotated[str, typer.Argument(help="The outlet's name as stored.")],
-    db: DbOption = Path("marsad.db"),
+    db: DbOption = "marsad.db",
     output_format: Annotated[ListFormat, typer.Option("--format", "-f")] = ListFormat.text,
 ) -> None:
     """An outlet's techniques, sourcing, actors and copies."""
@@ -415,14 +540,14 @@ def profile_outlet(
 @profile_app.command("actor")
 def profile_actor(
     actor_id: Annotated[str, typer.Argument(help="An actor id, e.g. RUS, nato, vladimir-putin.")],
-    db: DbOption = Path("marsad.db"),
+    db: DbOption = "marsad.db",
     output_format: Annotated[ListFormat, typer.Option("--format", "-f")] = ListFormat.text,
 ) -> None:
     """An actor's mentions and tone over time, and who is named with it."""
     _profile("actor", actor_id, db=db, output_format=output_format)
 
 
-def _profile(kind: str, key: str, *, db: Path, output_format: ListFormat) -> None:
+def _profile(kind: str, key: str, *, db: str, output_format: ListFormat) -> None:
     import importlib
 
     try:
