@@ -14,7 +14,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev,train,cluster,postgres]'
 	touch $(STAMP)
 
-# The main job on the bundled examples: analyse them into an embedded SQLite corpus, then query it.
+# The main job on the bundled examples: analyse them into an embedded SQLite corpus, query it, then
+# serve the dashboard and the JSON API over it on 127.0.0.1 (PORT=8000 by default).
+PORT ?= 8000
 demo: install
 	mkdir -p out
 	rm -f out/demo.db out/demo.db-wal out/demo.db-shm
@@ -26,6 +28,8 @@ demo: install
 	$(BIN)/marsad syndication --db out/demo.db
 	@echo
 	@echo "demo: corpus out/demo.db, JSON Lines out/examples.jsonl, page out/page.html"
+	@echo "demo: serving the dashboard on http://127.0.0.1:$(PORT)/ (Ctrl-C stops it)"
+	$(BIN)/marsad serve --db out/demo.db --port $(PORT)
 
 test: install
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile

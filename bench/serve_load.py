@@ -23,6 +23,7 @@ import sqlite3
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -178,7 +179,12 @@ def main(argv: list[str] | None = None) -> int:
         help="mean seconds each client waits between requests (0: back to back, a closed loop)",
     )
     parser.add_argument("--workers", type=int, default=1, help="server processes (marsad serve --workers)")
-    parser.add_argument("--log", type=Path, default=Path("serve_load.log"), help="the server's log")
+    parser.add_argument(
+        "--log",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "marsad-serve-load.log",
+        help="the server's log",
+    )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--url", help="load an already running server instead of starting one")
     options = parser.parse_args(argv)

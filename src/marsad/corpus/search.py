@@ -37,7 +37,7 @@ COUNT_CAP = 10_000
 _EXACT_MATCHES = 2_000
 _WINDOW = 2_000
 # Snippets read the text in slices of about this many characters until one holds a match.
-_SLICE_CHARS = 1_500
+_SLICE_CHARS = 500
 _LEX_RE = re.compile(r'"[^"]*"|"[^"]*$|\(|\)|[^\s()"]+')
 _OPERATORS = frozenset({"AND", "OR", "NOT"})
 # Sorts after every character, in SQLite's byte order and PostgreSQL's "C" collation alike.
@@ -318,7 +318,11 @@ def search(
         article_id, title, outlet_name, published, text = connection.execute(
             "SELECT id, title, outlet, published, text FROM articles WHERE rid = ?", (rid,)
         ).fetchone()
-        snippet, highlights = _fast_snippet(text, terms)
+        # A match only in the title leaves nothing to highlight in the text: the stored body terms
+        # say so at once, and the snippet then reads only the text's first slice.
+        body = connection.execute("SELECT body FROM search_terms WHERE rid = ?", (rid,)).fetchone()
+        in_body = body is None or terms.isdisjoint(body[0].split()) is False
+        snippet, highlights = _fast_snippet(text, terms if in_body else frozenset())
         hits.append(
             SearchHit(
                 id=article_id,
@@ -485,12 +489,12 @@ def _bm25_scores(connection: Any, tree: Node, rids: list[int]) -> list[tuple[int
 
 
 def _fast_snippet(text: str, terms: frozenset[str]) -> tuple[str, list[tuple[int, int]]]:
-    """``make_snippet`` over the first slices of ``text`` up to the one after the first match.
+    """``make_snippet`` over the first slices of ``text``, up to a window's length after the first match.
 
     Tokenising a whole long article costs milliseconds; the snippet only needs the region of the
     first matches. Highlights then cover the part read, which always holds the snippet.
     """
-    if len(text) <= 2 * _SLICE_CHARS:
+    if len(text) <= _SLICE_CHARS * 3 // 2:
         return make_snippet(text, terms)
     tokens: list[tuple[int, int, str]] = []
     begin, found = 0, False
@@ -502,7 +506,11 @@ def _fast_snippet(text: str, terms: frozenset[str]) -> tuple[str, list[tuple[int
         begin = end
         if found or not terms:
             break
-        found = any(term in terms for _, _, term in tokens)
+        first = next((i for i, (_, _, term) in enumerate(tokens) if term in terms), None)
+        # Stop once the window after the first match fits in what was read; else read one more slice.
+        if first is not None and first + _SNIPPET_TOKENS <= len(tokens):
+            break
+        found = first is not None
     return _snippet_from_tokens(text, tokens, terms, size=_SNIPPET_TOKENS, markers=MARKERS, last_end=begin)
 
 
