@@ -25,7 +25,15 @@ from marsad.report.text import isolate
 if TYPE_CHECKING:
     from marsad.corpus.store import Store
 
-__all__ = ["BUCKETS", "actor_profile", "format_actor_profile", "format_outlet_profile", "outlet_profile"]
+__all__ = [
+    "BUCKETS",
+    "UNDATED",
+    "actor_profile",
+    "bucket_of",
+    "format_actor_profile",
+    "format_outlet_profile",
+    "outlet_profile",
+]
 
 BUCKETS = ("day", "week", "month", "year")
 UNDATED = "undated"
@@ -75,7 +83,8 @@ def _order_key(published: str | None, rid: int) -> tuple[bool, str, int]:
     return (published is None, published or "", rid)
 
 
-def _bucket_of(published: str | None, bucket: str) -> str:
+def bucket_of(published: str | None, bucket: str) -> str:
+    """The period of a publication date (``2026-04-14``, ``2026-W16``, ``2026-04`` or ``2026``), else undated."""
     if not published:
         return UNDATED
     try:
@@ -384,7 +393,7 @@ def actor_profile(store: Store, actor_id: str, *, bucket: str = "month", top: in
     timeline: dict[str, dict[str, Any]] = {}
     outlets: dict[str, dict[str, Any]] = {}
     for published, outlet, mentions, tone in rows:
-        for table, key in ((timeline, _bucket_of(published, bucket)), (outlets, outlet or "")):
+        for table, key in ((timeline, bucket_of(published, bucket)), (outlets, outlet or "")):
             entry = table.setdefault(key, {"articles": 0, "mentions": 0, "tones": []})
             entry["articles"] += 1
             entry["mentions"] += int(mentions)

@@ -15,6 +15,9 @@ from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from marsad.corpus.profiles import UNDATED, bucket_of
+from marsad.server.queries import list_outlets
+
 if TYPE_CHECKING:
     from marsad.corpus.store import Store
 
@@ -134,17 +137,9 @@ def _bucket_for(first: str | None, last: str | None) -> str:
     return "day" if days <= 92 else "week" if days <= 3 * 366 else "month"
 
 
-def _bucket_of(day: str, bucket: str) -> str | None:
-    try:
-        parsed = date.fromisoformat(day)
-    except ValueError:
-        return None
-    if bucket == "day":
-        return parsed.isoformat()
-    if bucket == "week":
-        year, week, _ = parsed.isocalendar()
-        return f"{year}-W{week:02d}"
-    return f"{parsed.year:04d}-{parsed.month:02d}"
+def _bucket(day: str | None, bucket: str) -> str | None:
+    key = bucket_of(day, bucket)
+    return None if key == UNDATED else key
 
 
 def bucket_counts(rows: list[tuple[str | None, int]], *, bucket: str | None = None) -> list[tuple[str, int]]:
@@ -158,7 +153,7 @@ def bucket_counts(rows: list[tuple[str | None, int]], *, bucket: str | None = No
     bucket = bucket or _bucket_for(days[0], days[-1])
     totals: dict[str, int] = defaultdict(int)
     for day, count in rows:
-        key = _bucket_of(day, bucket) if day else None
+        key = _bucket(day, bucket)
         if key is not None:
             totals[key] += int(count)
     return sorted(totals.items())
@@ -198,13 +193,14 @@ def top_actors(store: Store, *, limit: int = 15) -> list[dict[str, Any]]:
 
 def outlet_counts(store: Store) -> list[dict[str, Any]]:
     """Every outlet with its article count and publication span, largest first (index only)."""
-    rows = store.connection.execute(
-        "SELECT outlet, COUNT(*), MIN(published), MAX(published) FROM articles "
-        "WHERE outlet IS NOT NULL GROUP BY outlet ORDER BY COUNT(*) DESC, outlet"
-    ).fetchall()
     return [
-        {"outlet": outlet, "articles": int(count), "first": first, "last": last}
-        for outlet, count, first, last in rows
+        {
+            "outlet": row["outlet"],
+            "articles": row["articles"],
+            "first": row["first_published"],
+            "last": row["last_published"],
+        }
+        for row in list_outlets(store)
     ]
 
 

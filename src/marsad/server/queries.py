@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from marsad.corpus.profiles import UNDATED, bucket_of
 from marsad.corpus.store import Store
 from marsad.errors import MarsadError
 
@@ -30,7 +31,6 @@ __all__ = [
 ]
 
 BUCKETS = ("day", "week", "month")
-UNDATED = "undated"
 # Counting more matches than this for a page's "total" costs more than it tells.
 COUNT_CAP = 10_000
 
@@ -244,22 +244,6 @@ def actor_exists(store: Store, actor: str) -> bool:
         "SELECT 1 FROM article_actors WHERE actor = ? LIMIT 1", (actor,)
     ).fetchone()
     return row is not None
-
-
-def bucket_of(published: str | None, bucket: str) -> str:
-    """The period of a publication date: ``2026-04-14``, ``2026-W16`` or ``2026-04``; else "undated"."""
-    if not published:
-        return UNDATED
-    try:
-        day = date.fromisoformat(published[:10])
-    except ValueError:
-        return UNDATED
-    if bucket == "day":
-        return day.isoformat()
-    if bucket == "week":
-        year, week, _ = day.isocalendar()
-        return f"{year}-W{week:02d}"
-    return f"{day.year:04d}-{day.month:02d}"
 
 
 def _period_order(key: str) -> tuple[bool, str]:
