@@ -314,23 +314,18 @@ def search(
     else:
         total, capped, ranked = _ranked_matches(connection, where, params, limit=limit, offset=offset)
     hits = []
-    # One round trip for the page's rows. The stored body terms tell at once whether the text holds
-    # a match at all: a match only in the title leaves nothing to highlight, and the snippet then
-    # reads only the text's first slice.
+    # One round trip for the page's rows.
     wanted = [rid for rid, _ in ranked]
     rows: dict[int, tuple[Any, ...]] = {}
     if wanted:
         marks = ", ".join("?" * len(wanted))
         for row in connection.execute(
-            "SELECT a.rid, a.id, a.title, a.outlet, a.published, a.text, s.body FROM articles a "
-            f"LEFT JOIN search_terms s ON s.rid = a.rid WHERE a.rid IN ({marks})",
-            wanted,
+            f"SELECT rid, id, title, outlet, published, text FROM articles WHERE rid IN ({marks})", wanted
         ).fetchall():
             rows[int(row[0])] = tuple(row[1:])
     for rid, rank in ranked:
-        article_id, title, outlet_name, published, text, body = rows[int(rid)]
-        in_body = body is None or not terms.isdisjoint(body.split())
-        snippet, highlights = _fast_snippet(text, terms if in_body else frozenset())
+        article_id, title, outlet_name, published, text = rows[int(rid)]
+        snippet, highlights = _fast_snippet(text, terms)
         hits.append(
             SearchHit(
                 id=article_id,
