@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+import json
 import os
 import platform
 import resource
@@ -33,3 +35,22 @@ def describe_machine() -> str:
 def peak_rss_mb() -> float:
     """Peak resident set size of this process so far, in MiB (Linux reports KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def saudinewsnet_texts(count: int) -> list[str]:
+    """The first ``count`` non-empty article texts of SaudiNewsNet (exits when the data is absent)."""
+    from marsad.paths import shared_data
+
+    data = shared_data()
+    if data is None:
+        raise SystemExit("bench: ../shared/data is absent")
+    texts: list[str] = []
+    path = data / "corpora" / "saudinewsnet" / "saudinewsnet.jsonl.gz"
+    with gzip.open(path, "rt", encoding="utf-8") as lines:
+        for line in lines:
+            text = json.loads(line).get("content") or ""
+            if text.strip():
+                texts.append(text)
+            if len(texts) >= count:
+                break
+    return texts

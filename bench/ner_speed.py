@@ -12,33 +12,13 @@ through CRFsuite (the path before the compiled tagger) for comparison.
 from __future__ import annotations
 
 import argparse
-import gzip
-import json
 import os
 import time
 
-from _machine import describe_machine, peak_rss_mb
+from _machine import describe_machine, peak_rss_mb, saudinewsnet_texts
 from marsad.annotate.entities import EntityStep
 from marsad.document import Article
-from marsad.paths import shared_data
 from marsad.pipeline.steps import TextStep
-
-
-def read_texts(count: int) -> list[str]:
-    data = shared_data()
-    if data is None:
-        raise SystemExit("bench: ../shared/data is absent")
-    texts: list[str] = []
-    with gzip.open(
-        data / "corpora" / "saudinewsnet" / "saudinewsnet.jsonl.gz", "rt", encoding="utf-8"
-    ) as lines:
-        for line in lines:
-            text = json.loads(line).get("content") or ""
-            if text.strip():
-                texts.append(text)
-            if len(texts) >= count:
-                break
-    return texts
 
 
 def main() -> None:
@@ -47,7 +27,7 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=3000)
     parser.add_argument("--reference", action="store_true", help="tag through CRFsuite itself")
     args = parser.parse_args()
-    texts = read_texts(args.warm + args.limit)
+    texts = saudinewsnet_texts(args.warm + args.limit)
     text_step = TextStep()
     articles = [text_step(Article(text=text)) for text in texts]
     step = EntityStep()

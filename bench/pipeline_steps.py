@@ -9,13 +9,10 @@ character n-grams, clitic layouts) start cold, so these are upper bounds for a l
 from __future__ import annotations
 
 import argparse
-import gzip
-import json
 import time
 
-from _machine import describe_machine, peak_rss_mb
+from _machine import describe_machine, peak_rss_mb, saudinewsnet_texts
 from marsad.document import Article
-from marsad.paths import shared_data
 from marsad.pipeline.runner import default_pipeline
 
 
@@ -23,19 +20,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--limit", type=int, default=300)
     args = parser.parse_args()
-    data = shared_data()
-    if data is None:
-        raise SystemExit("bench: ../shared/data is absent")
-    texts: list[str] = []
-    with gzip.open(
-        data / "corpora" / "saudinewsnet" / "saudinewsnet.jsonl.gz", "rt", encoding="utf-8"
-    ) as lines:
-        for line in lines:
-            text = json.loads(line).get("content") or ""
-            if text.strip():
-                texts.append(text)
-            if len(texts) >= args.limit:
-                break
+    texts = saudinewsnet_texts(args.limit)
     pipeline = default_pipeline()
     spent = {step.name: 0.0 for step in pipeline.steps}
     for text in texts:

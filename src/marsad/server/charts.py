@@ -86,14 +86,20 @@ def column_chart(
             f'<rect x="{x:.1f}" y="{top + plot_h - h:.1f}" width="{bar:.1f}" height="{max(h, 0.5):.1f}" '
             f'fill="{colour}"><title>{escape(period)}: {escape(_number(value))}</title></rect>'
         )
-    for index in _tick_indexes(len(points), 8):
-        x = left + index * slot + slot / 2
-        parts.append(
-            f'<text x="{x:.1f}" y="{height - bottom + 16}" text-anchor="middle" fill="{MUTED}">'
-            f"{escape(points[index][0])}</text>"
-        )
+    parts.extend(
+        _period_labels([period for period, _ in points], left=left, slot=slot, y=height - bottom + 16)
+    )
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+def _period_labels(periods: Sequence[str], *, left: float, slot: float, y: float) -> list[str]:
+    """At most eight evenly spread period labels under a chart's slots."""
+    return [
+        f'<text x="{left + index * slot + slot / 2:.1f}" y="{y}" text-anchor="middle" fill="{MUTED}">'
+        f"{escape(periods[index])}</text>"
+        for index in _tick_indexes(len(periods), 8)
+    ]
 
 
 def tone_chart(
@@ -128,12 +134,9 @@ def tone_chart(
             f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{colour}">'
             f"<title>{escape(points[index][0])}: {value:+.2f}</title></circle>"
         )
-    for index in _tick_indexes(len(points), 8):
-        x = left + index * slot + slot / 2
-        parts.append(
-            f'<text x="{x:.1f}" y="{height - bottom + 16}" text-anchor="middle" fill="{MUTED}">'
-            f"{escape(points[index][0])}</text>"
-        )
+    parts.extend(
+        _period_labels([period for period, _ in points], left=left, slot=slot, y=height - bottom + 16)
+    )
     parts.append("</svg>")
     return Markup("".join(parts))
 
