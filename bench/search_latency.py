@@ -41,7 +41,7 @@ from _machine import describe_machine, peak_rss_mb
 from ingest_corpora import corpus_files
 from marsad.corpus.search import search
 from marsad.corpus.store import Store
-from marsad.corpus.terms import index_terms
+from marsad.corpus.terms import facet_terms, index_terms
 from marsad.document import Article
 from marsad.ingest import read_inputs
 
@@ -139,9 +139,13 @@ def build(db: Path, bases: list[Base], size: int) -> float:
                 "INSERT INTO article_filters (rid, outlet, published, propaganda) VALUES (?, ?, ?, 0)",
                 [(r, b.outlet, p) for r, _, b, p in rows],
             )
-            terms = [(r, b.title_terms, b.body_terms) for r, _, b, _ in rows]
-            connection.executemany("INSERT INTO search_terms (rid, title, body) VALUES (?, ?, ?)", terms)
-            connection.executemany("INSERT INTO articles_fts (rowid, title, body) VALUES (?, ?, ?)", terms)
+            terms = [(r, b.title_terms, b.body_terms, facet_terms(b.outlet, p)) for r, _, b, p in rows]
+            connection.executemany(
+                "INSERT INTO search_terms (rid, title, body, facets) VALUES (?, ?, ?, ?)", terms
+            )
+            connection.executemany(
+                "INSERT INTO articles_fts (rowid, title, body, facets) VALUES (?, ?, ?, ?)", terms
+            )
             # The size built so far commits with the rows: a build stopped midway is still usable.
             connection.execute("UPDATE bench_info SET size = ?", (rid + count,))
             connection.execute("COMMIT")

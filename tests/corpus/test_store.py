@@ -105,6 +105,41 @@ def test_migration_3_copies_the_filter_columns_of_stored_articles(corpus_locatio
         assert [hit.published for hit in search(migrated, "", since="2015-08-15").hits] == ["2015-09-01"]
 
 
+def test_migration_4_adds_facets_to_the_index_of_stored_articles(tmp_path: Path) -> None:
+    location = str(tmp_path / "v3.db")
+    connection = connect(location)
+    assert apply_migrations(connection, target=3) == [1, 2, 3]
+    old = Store(connection, path=location)
+    old.upsert_many(
+        [
+            make_article(WATER, url="https://a/1", outlet="spa", published="2015-07-01"),
+            make_article(ECONOMY, url="https://b/1", outlet="okaz", published="2015-08-01"),
+        ]
+    )
+    before = search(old, "المياه").to_json()
+    connection.close()
+    with Store.open(location) as migrated:
+        assert migrated.schema_version == latest_version() and migrated.facets
+        facets = migrated.connection.execute("SELECT facets FROM search_terms ORDER BY rid").fetchall()
+        assert [row[0].split()[1:] for row in facets] == [
+            ["d20150701", "m201507", "y2015"],
+            ["d20150801", "m201508", "y2015"],
+        ]
+        # The same hits; only the row lengths BM25 sees grew by the facet tokens.
+        after = search(migrated, "المياه").to_json()
+        assert [hit["id"] for hit in after["hits"]] == [hit["id"] for hit in before["hits"]]
+        assert search(migrated, "المياه", outlet="spa", since="2015-07-01", until="2015-07-01").total == 1
+        assert search(migrated, "المياه", outlet="okaz").total == 0
+        # An update re-indexes the article under its new facets.
+        migrated.upsert(make_article(WATER, url="https://a/1", outlet="okaz", published="2015-09-01"))
+        assert search(migrated, "المياه", outlet="okaz", since="2015-09-01", until="2015-09-01").total == 1
+        assert search(migrated, "المياه", outlet="spa").total == 0
+        check = migrated.connection.execute(
+            "INSERT INTO articles_fts (articles_fts) VALUES ('integrity-check')"
+        )
+        assert check is not None
+
+
 def test_a_foreign_file_is_refused(tmp_path: Path) -> None:
     junk = tmp_path / "junk.db"
     junk.write_bytes(b"this is not a database at all" * 100)

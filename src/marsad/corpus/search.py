@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from marsad.corpus import fulltext
 from marsad.corpus.fulltext import Node
-from marsad.corpus.terms import index_terms, token_terms
+from marsad.corpus.terms import FACET_TOKENS, date_facets, index_terms, outlet_facet, token_terms
 from marsad.errors import MarsadError
 
 if TYPE_CHECKING:
@@ -36,6 +36,10 @@ COUNT_CAP = 10_000
 # is ranked (BM25 and the join to the articles cost a few microseconds per match).
 _EXACT_MATCHES = 2_000
 _WINDOW = 2_000
+# A date range is matched through the index's day tokens when it spans at most this many days
+# (of the corpus's own span); a broader one keeps so much of the corpus that filtering the
+# matches costs less than the long OR of day tokens.
+_FACET_DAYS = 92
 # Snippets read the text in slices of about this many characters until one holds a match.
 _SLICE_CHARS = 500
 _LEX_RE = re.compile(r'"[^"]*"|"[^"]*$|\(|\)|[^\s()"]+')
@@ -307,12 +311,33 @@ def search(
             f"ORDER BY a.published DESC{nulls}, a.rid DESC LIMIT ? OFFSET ?",
             (*params, limit, offset),
         ).fetchall()
-    elif connection.dialect == "postgresql":
-        total, capped, ranked = _ranked_matches_postgresql(
-            connection, parsed.tree, where[1:], params[1:], limit=limit, offset=offset
-        )
     else:
-        total, capped, ranked = _ranked_matches(connection, where, params, limit=limit, offset=offset)
+        facets, covered = _facet_expression(connection, outlet, since=lower, until=upper)
+        # Other filters, or bounds finer than a day, still prune the facet matches. Both backends
+        # decide alike, so that they report the same totals.
+        exact = covered and actor is None and technique is None and min_propaganda is None
+        exact = exact and all(bound is None or len(bound) == 10 for bound in (lower, upper))
+        if connection.dialect == "postgresql":
+            total, capped, ranked = _ranked_matches_postgresql(
+                connection,
+                parsed.tree,
+                where[1:],
+                params[1:],
+                filters_exact=exact,
+                limit=limit,
+                offset=offset,
+            )
+        else:
+            total, capped, ranked = _ranked_matches(
+                connection,
+                where,
+                params,
+                faceted=store.facets,
+                facets=facets if store.facets else None,
+                facets_exact=exact and store.facets,
+                limit=limit,
+                offset=offset,
+            )
     hits = []
     # One round trip for the page's rows.
     wanted = [rid for rid, _ in ranked]
@@ -342,23 +367,61 @@ def search(
     )
 
 
+def _facet_expression(
+    connection: Any, outlet: str | None, *, since: str | None, until: str | None
+) -> tuple[str | None, bool]:
+    """The FTS5 expression over the facet column that the outlet and date filters imply (None if
+    none applies), and whether it covers both (a date range too broad for day tokens is left to
+    the exact filter)."""
+    parts = [] if outlet is None else [outlet_facet(outlet)]
+    covered = True
+    if since is not None or until is not None:
+        # Two subqueries: each reads one end of the date index (one query with both scans it all).
+        first, last = connection.execute(
+            "SELECT (SELECT MIN(published) FROM article_filters), (SELECT MAX(published) FROM article_filters)"
+        ).fetchone()
+        days = date_facets(since, until, first=first or "", last=last or "", max_days=_FACET_DAYS)
+        if days is None:
+            covered = False
+        else:
+            parts.append(days)
+    return ("(" + " AND ".join(parts) + ")" if parts else None), covered
+
+
 def _ranked_matches(
-    connection: Any, where: list[str], params: list[Any], *, limit: int, offset: int
+    connection: Any,
+    where: list[str],
+    params: list[Any],
+    *,
+    faceted: bool,
+    facets: str | None,
+    facets_exact: bool,
+    limit: int,
+    offset: int,
 ) -> tuple[int, bool, list[tuple[int, float]]]:
     """The total (and whether it is a lower bound) and the page's ``(rid, score)``, best first.
 
     ``where[0]`` is the MATCH and ``params[0]`` its expression; the filters name the columns of
-    ``article_filters`` as ``a``. Few matches: every one is filtered and ranked. Many: only the
-    newest ``window`` matches the filters keep are ranked (the index serves matches newest first
-    without scoring them).
+    ``article_filters`` as ``a``. ``faceted`` says the index has the facet column; ``facets`` (an expression over the index's facet column) narrows
+    the matches to a superset of what the filters keep; ``facets_exact`` says the filters keep
+    every one of those. Few matches: every one is filtered and ranked. Many: only the newest
+    ``window`` matches the filters keep are ranked (the index serves matches newest first without
+    scoring them).
     """
     expression = params[0]
+    score = f"-bm25(articles_fts, {_WEIGHTS[0]}, {_WEIGHTS[1]})"
+    if faceted:
+        # Confine the user's terms to the text columns, so none can match a facet token; the
+        # facet column weighs nothing in BM25.
+        expression = "{title body} : (" + expression + ")"
+        if facets is not None:
+            expression += " AND facets : " + facets
+        score = f"-bm25(articles_fts, {_WEIGHTS[0]}, {_WEIGHTS[1]}, 0.0)"
     filters, filter_params = where[1:], params[1:]
     matches = connection.execute(
         "SELECT COUNT(*) FROM (SELECT 1 FROM articles_fts WHERE articles_fts MATCH ? LIMIT ?)",
         (expression, COUNT_CAP + 1),
     ).fetchone()[0]
-    score = f"-bm25(articles_fts, {_WEIGHTS[0]}, {_WEIGHTS[1]})"
     clause = " WHERE " + " AND ".join(filters) if filters else ""
 
     def page(rows: list[tuple[int, float]]) -> list[tuple[int, float]]:
@@ -380,6 +443,16 @@ def _ranked_matches(
         rows = connection.execute(
             f"SELECT rowid, {score} FROM articles_fts WHERE articles_fts MATCH ? ORDER BY rowid DESC LIMIT ?",
             (expression, window),
+        ).fetchall()
+        return min(matches, COUNT_CAP), matches > COUNT_CAP, page(rows)
+    if facets_exact:
+        # The facets keep exactly what the filters keep: the join confirms each row (cheap, since
+        # nearly every one passes) and the capped count of the index is the total.
+        rows = connection.execute(
+            f"SELECT a.rid, {score} FROM articles_fts CROSS JOIN article_filters a "
+            f"ON a.rid = articles_fts.rowid WHERE articles_fts MATCH ? AND {' AND '.join(filters)} "
+            "ORDER BY articles_fts.rowid DESC LIMIT ?",
+            (expression, *filter_params, window),
         ).fetchall()
         return min(matches, COUNT_CAP), matches > COUNT_CAP, page(rows)
     # Two plans give the same rows. Streaming walks the matches newest first, looks each up in
@@ -418,9 +491,17 @@ def _ranked_matches(
 
 
 def _ranked_matches_postgresql(
-    connection: Any, tree: Node, filters: list[str], filter_params: list[Any], *, limit: int, offset: int
+    connection: Any,
+    tree: Node,
+    filters: list[str],
+    filter_params: list[Any],
+    *,
+    filters_exact: bool,
+    limit: int,
+    offset: int,
 ) -> tuple[int, bool, list[tuple[int, float]]]:
-    """``_ranked_matches`` on PostgreSQL: the same candidates, scored by FTS5's BM25 formula."""
+    """``_ranked_matches`` on PostgreSQL: the same candidates and totals, scored by FTS5's BM25
+    formula. ``filters_exact`` is true where SQLite counts the filtered matches in its index."""
     expression = fulltext.tsquery(tree)
     matches = connection.execute(
         "SELECT COUNT(*) FROM (SELECT 1 FROM search_terms WHERE terms @@ ?::tsquery LIMIT ?) m",
@@ -453,6 +534,12 @@ def _ranked_matches_postgresql(
             )
         ]
         return min(matches, COUNT_CAP), matches > COUNT_CAP, page(rids)
+    if filters_exact:
+        kept = connection.execute(
+            f"SELECT COUNT(*) FROM (SELECT 1 FROM search_terms s JOIN article_filters a ON a.rid = s.rid "
+            f"WHERE s.terms @@ ?::tsquery{clause} LIMIT ?) m",
+            (expression, *filter_params, COUNT_CAP + 1),
+        ).fetchone()[0]
     # The newest matches the filters keep, as both SQLite plans return them.
     rids = [
         rid
@@ -462,6 +549,8 @@ def _ranked_matches_postgresql(
             (expression, *filter_params, window),
         )
     ]
+    if filters_exact:
+        return min(kept, COUNT_CAP), kept > COUNT_CAP, page(rids)
     return len(rids), len(rids) >= window, page(rids)
 
 
@@ -472,6 +561,8 @@ def _bm25_scores(connection: Any, tree: Node, rids: list[int]) -> list[tuple[int
     rows, tokens = connection.execute(
         "SELECT COUNT(*), COALESCE(SUM(tokens), 0) FROM search_terms"
     ).fetchone()
+    # SQLite's index counts each row's facet tokens in its length: count them here too.
+    tokens = int(tokens) + FACET_TOKENS * int(rows)
     phrase_rows = [
         connection.execute(
             "SELECT COUNT(*) FROM search_terms WHERE terms @@ ?::tsquery",
@@ -487,7 +578,7 @@ def _bm25_scores(connection: Any, tree: Node, rids: list[int]) -> list[tuple[int
         _, frequencies = fulltext.matches(
             tree, fulltext.unicode61_tokens(title), fulltext.unicode61_tokens(body), weights=_WEIGHTS
         )
-        scored.append((int(rid), fulltext.bm25(frequencies, int(length), statistics)))
+        scored.append((int(rid), fulltext.bm25(frequencies, int(length) + FACET_TOKENS, statistics)))
     return scored
 
 

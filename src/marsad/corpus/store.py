@@ -27,7 +27,7 @@ import numpy as np
 from marsad.corpus import dedup, fulltext, reuse
 from marsad.corpus.db import Database, connect, is_url
 from marsad.corpus.migrations import apply_migrations, current_version, latest_version
-from marsad.corpus.terms import index_terms
+from marsad.corpus.terms import facet_terms, index_terms
 from marsad.document import Article
 from marsad.errors import Failure, MarsadError
 
@@ -57,6 +57,8 @@ class Store:
         version = current_version(self.connection)
         self._near_duplicates = version >= 2
         self._filters = version >= 3
+        # Whether the SQLite full-text index has the facet column (schema 4; ``terms.facet_terms``).
+        self.facets = version >= 4 and self.connection.dialect == "sqlite"
 
     @classmethod
     def open(cls, path: str | os.PathLike[str] = "marsad.db") -> Store:
@@ -178,7 +180,9 @@ class Store:
                 (article.id, *values),
             ).fetchone()
             if inserted is not None:
-                _index_article(connection, int(inserted[0]), article, filters=self._filters)
+                _index_article(
+                    connection, int(inserted[0]), article, filters=self._filters, facets=self.facets
+                )
                 return "new", int(inserted[0])
             row = connection.execute(
                 "SELECT rid, content_hash FROM articles WHERE id = ?", (article.id,)
@@ -186,17 +190,19 @@ class Store:
         rid = int(row[0])
         if row[1] == digest:
             return "unchanged", rid
-        _forget(connection, rid)
+        _forget(connection, rid, facets=self.facets)
         connection.execute(
             "UPDATE articles SET outlet=?, url=?, title=?, published=?, language=?, text=?, json=?, "
             "content_hash=?, propaganda=?, vague_sourcing=?, stored_at=? WHERE rid=?",
             (*values, rid),
         )
-        _index_article(connection, rid, article, filters=self._filters)
+        _index_article(connection, rid, article, filters=self._filters, facets=self.facets)
         return "updated", rid
 
 
-def _index_article(connection: Database, rid: int, article: Article, *, filters: bool = True) -> None:
+def _index_article(
+    connection: Database, rid: int, article: Article, *, filters: bool = True, facets: bool = True
+) -> None:
     """Write the search terms, filter columns and filterable spans of one article."""
     if filters:
         connection.execute(
@@ -219,6 +225,16 @@ def _index_article(connection: Database, rid: int, article: Article, *, filters:
                 len(title_tokens) + len(body_tokens),
                 fulltext.tsvector(title_tokens, body_tokens),
             ),
+        )
+    elif facets:
+        facet_column = facet_terms(article.meta.outlet, article.meta.published)
+        connection.execute(
+            "INSERT INTO search_terms (rid, title, body, facets) VALUES (?, ?, ?, ?)",
+            (rid, title_terms, body_terms, facet_column),
+        )
+        connection.execute(
+            "INSERT INTO articles_fts (rowid, title, body, facets) VALUES (?, ?, ?, ?)",
+            (rid, title_terms, body_terms, facet_column),
         )
     else:
         connection.execute(
@@ -255,15 +271,18 @@ def _index_article(connection: Database, rid: int, article: Article, *, filters:
     )
 
 
-def _forget(connection: Database, rid: int) -> None:
+def _forget(connection: Database, rid: int, *, facets: bool = True) -> None:
     """Remove everything derived from an article's old content before it is replaced."""
-    old = connection.execute("SELECT title, body FROM search_terms WHERE rid = ?", (rid,)).fetchone()
-    if old is not None and connection.dialect == "sqlite":
+    if connection.dialect == "sqlite":
         # External-content FTS5: deleting a row needs the exact terms it was indexed with.
-        connection.execute(
-            "INSERT INTO articles_fts (articles_fts, rowid, title, body) VALUES ('delete', ?, ?, ?)",
-            (rid, old[0], old[1]),
-        )
+        columns = "title, body, facets" if facets else "title, body"
+        old = connection.execute(f"SELECT {columns} FROM search_terms WHERE rid = ?", (rid,)).fetchone()
+        if old is not None:
+            marks = ", ".join("?" * len(old))
+            connection.execute(
+                f"INSERT INTO articles_fts (articles_fts, rowid, {columns}) VALUES ('delete', ?, {marks})",
+                (rid, *old),
+            )
     connection.execute("DELETE FROM search_terms WHERE rid = ?", (rid,))
     connection.execute("DELETE FROM article_actors WHERE article = ?", (rid,))
     connection.execute("DELETE FROM article_techniques WHERE article = ?", (rid,))
