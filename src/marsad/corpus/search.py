@@ -445,16 +445,21 @@ def _ranked_matches(
             (expression, window),
         ).fetchall()
         return min(matches, COUNT_CAP), matches > COUNT_CAP, page(rows)
-    if facets_exact:
-        # The facets keep exactly what the filters keep: the join confirms each row (cheap, since
-        # nearly every one passes) and the capped count of the index is the total.
-        rows = connection.execute(
+
+    def streamed() -> list[tuple[int, float]]:
+        # The newest matches the filters keep; BM25 is computed only for those (WHERE comes first).
+        rows: list[tuple[int, float]] = connection.execute(
             f"SELECT a.rid, {score} FROM articles_fts CROSS JOIN article_filters a "
             f"ON a.rid = articles_fts.rowid WHERE articles_fts MATCH ? AND {' AND '.join(filters)} "
             "ORDER BY articles_fts.rowid DESC LIMIT ?",
             (expression, *filter_params, window),
         ).fetchall()
-        return min(matches, COUNT_CAP), matches > COUNT_CAP, page(rows)
+        return rows
+
+    if facets_exact:
+        # The facets keep exactly what the filters keep: the join confirms each row (cheap, since
+        # nearly every one passes) and the capped count of the index is the total.
+        return min(matches, COUNT_CAP), matches > COUNT_CAP, page(streamed())
     # Two plans give the same rows. Streaming walks the matches newest first, looks each up in
     # article_filters and stops at the window's end: about window / (share the filter keeps)
     # lookups. Probing builds the set of kept articles and tests each match against it: about
@@ -469,13 +474,7 @@ def _ranked_matches(
         (*filter_params, enough),
     ).fetchone()
     if kept >= enough:
-        # BM25 is computed only for the rows that pass the filters (WHERE comes first).
-        rows = connection.execute(
-            f"SELECT a.rid, {score} FROM articles_fts CROSS JOIN article_filters a "
-            f"ON a.rid = articles_fts.rowid WHERE articles_fts MATCH ? AND {' AND '.join(filters)} "
-            "ORDER BY articles_fts.rowid DESC LIMIT ?",
-            (expression, *filter_params, window),
-        ).fetchall()
+        rows = streamed()
     elif kept == 0:
         rows = []
     else:
