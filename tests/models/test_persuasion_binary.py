@@ -106,6 +106,41 @@ def test_shipped_stacker_uses_the_tagger(model: PersuasionModel) -> None:
     (prediction,) = model.predict([LOADED])
     raw = model.featurizer.scores([LOADED], model._weights)[0, 0] + model._bias[0]
     ((_, found),) = model.tagger.probabilities([LOADED])
-    expected = model.stacker.probabilities(stack_features(np.array([raw]), [found]))[0, 0]
+    vector_scores = None
+    if model.vectors is not None and model.vector_head is not None:
+        vector = model.vectors.transform([LOADED])
+        vector_scores = vector @ model.vector_head.weights[:, 0] + model.vector_head.bias[0]
+    expected = model.stacker.probabilities(stack_features(np.array([raw]), [found], vector_scores))[0, 0]
     assert prediction.score == pytest.approx(expected, abs=1e-6)
     assert prediction.propagandistic == (expected >= model.stacker.thresholds[0])
+
+
+def test_word_vectors_weighted_mean_by_hand() -> None:
+    table = P.WordVectors(["حرب", "سلام"], np.array([[1.0, 0.0], [0.0, 2.0]]), np.array([1.0, 3.0]))
+    rows = table.transform(["الحرب حرب وسلام؟", "سلام سلام", "كلام آخر", ""])
+    # "الحرب" and "وسلام" are other words; one "حرب" (weight 1) alone
+    assert rows[0].tolist() == pytest.approx([1.0, 0.0])
+    assert rows[1].tolist() == pytest.approx([0.0, 2.0])
+    assert rows[2].tolist() == [0.0, 0.0] and rows[3].tolist() == [0.0, 0.0]
+    mixed = table.transform(["حرب سلام"])[0]
+    assert mixed.tolist() == pytest.approx([0.25, 1.5])  # (1 * [1, 0] + 3 * [0, 2]) / 4
+    assert stack_features(np.array([0.5]), [np.zeros((0, len(SPAN_CLASSES)))], np.array([1.5])).shape == (
+        1,
+        7,
+    )
+
+
+def test_vector_head_folds_scaling_and_source_into_one_score() -> None:
+    rng = np.random.default_rng(2)
+    vectors = rng.normal(size=(200, 4)) * [1.0, 5.0, 0.1, 2.0] + [0.0, 3.0, -1.0, 0.0]
+    source = (np.arange(200) % 2).astype(float)
+    targets = (vectors[:, 0] + 0.3 * rng.normal(size=200) > 0).astype(int)
+    weights, bias = P._fit_vector_head(vectors, targets, source, c=1.0)
+    from sklearn.linear_model import LogisticRegression
+
+    mean, std = vectors.mean(axis=0), vectors.std(axis=0) + 1e-9
+    reference = LogisticRegression(C=1.0, max_iter=3000, class_weight="balanced").fit(
+        np.hstack([(vectors - mean) / std, source[:, None]]), targets
+    )
+    shown = np.hstack([(vectors - mean) / std, np.ones((200, 1))])
+    assert vectors @ weights + bias == pytest.approx(reference.decision_function(shown), abs=1e-4)

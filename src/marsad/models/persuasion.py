@@ -4,8 +4,9 @@ Paragraph models are linear: word and character n-gram TF-IDF plus counts from t
 cue lexicons (``resources/persuasion_cues/``), one logistic regression per output. Spans come from
 a token classifier (no technique, or one of the 23) whose per-technique thresholds are chosen by
 cross-validation; marked words become spans. The binary probability stacks the n-gram binary score
-with a summary of the token classifier's output, fitted on cross-validated predictions to ArMPro
-dev's news paragraphs; per-label thresholds are chosen on the same predictions.
+with a summary of the token classifier's output and a paragraph-vector score (SIF-weighted mean of
+word2vec vectors trained on the unlabelled news corpora), fitted on cross-validated predictions to
+ArMPro dev's news paragraphs; per-label thresholds are chosen on the same predictions.
 
 The shipped file lives in ``models/data/persuasion/``; ``train_persuasion`` rebuilds it.
 """
@@ -41,6 +42,7 @@ __all__ = [
     "SpanTagger",
     "Technique",
     "TrainingItem",
+    "WordVectors",
     "article_score",
     "fold",
     "load_techniques",
@@ -562,8 +564,11 @@ class ParagraphFeaturizer:
             self._char_cache[word] = ids
         return ids
 
-    def parts(self, texts: Sequence[str]) -> tuple[Any, np.ndarray | None]:
-        """The TF-IDF rows (CSR, float32, word block then character block) and the dense cue rows."""
+    def parts(
+        self, texts: Sequence[str], *, words_out: list[list[str]] | None = None
+    ) -> tuple[Any, np.ndarray | None]:
+        """The TF-IDF rows (CSR, float32, word block then character block) and the dense cue rows;
+        each text's folded words are appended to ``words_out`` when given."""
         from scipy import sparse
 
         word_vocabulary = self.word_vocabulary
@@ -573,6 +578,8 @@ class ParagraphFeaturizer:
         for row, text in enumerate(texts):
             folded = fold(text)
             words = _WORD_RE.findall(folded)
+            if words_out is not None:
+                words_out.append(words)
             # Segment 2*row holds the text's word terms, 2*row + 1 its character n-grams; keys are
             # segment * width + column, so one sort counts every term of every text.
             word_terms = [word_vocabulary[t] for t in self._word_terms(words) if t in word_vocabulary]
@@ -609,9 +616,11 @@ class ParagraphFeaturizer:
             return tfidf
         return sparse.hstack([tfidf, sparse.csr_matrix(cues.reshape(len(texts), -1))], format="csr")
 
-    def scores(self, texts: Sequence[str], weights: np.ndarray) -> np.ndarray:
+    def scores(
+        self, texts: Sequence[str], weights: np.ndarray, *, words_out: list[list[str]] | None = None
+    ) -> np.ndarray:
         """``transform(texts) @ weights`` without building the full sparse matrix."""
-        tfidf, cues = self.parts(texts)
+        tfidf, cues = self.parts(texts, words_out=words_out)
         split = tfidf.shape[1]
         raw = np.asarray(tfidf @ weights[:split])
         if cues is not None:
@@ -948,12 +957,137 @@ def span_summary(probabilities: np.ndarray) -> list[float]:
     return values
 
 
-def stack_features(binary_scores: np.ndarray, tagged: Sequence[np.ndarray]) -> np.ndarray:
-    """Rows of the stacked binary model: the n-gram head's raw score, then :func:`span_summary`."""
-    return np.asarray(
+def stack_features(
+    binary_scores: np.ndarray, tagged: Sequence[np.ndarray], vector_scores: np.ndarray | None = None
+) -> np.ndarray:
+    """Rows of the stacked binary model: the n-gram head's raw score, then :func:`span_summary`, then
+    (when given) the paragraph-vector head's raw score."""
+    rows = np.asarray(
         [[float(score), *span_summary(found)] for score, found in zip(binary_scores, tagged, strict=True)],
         dtype=np.float64,
     ).reshape(len(binary_scores), 4 + len(_SUMMARY_COLUMNS))
+    if vector_scores is None:
+        return rows
+    return np.hstack([rows, np.asarray(vector_scores, dtype=np.float64).reshape(-1, 1)])
+
+
+# ---------------------------------------------------------------------------------------------
+# Paragraph vectors: word2vec trained on unlabelled news, a weighted mean per paragraph
+
+_SIF_A = 1e-3  # smooth inverse frequency: a word weighs a / (a + its relative frequency in the corpora)
+_CORPUS_FIELDS = ("content", "text")
+
+
+class WordVectors:
+    """A small word-vector table (float16; words of the training texts only) and per-word SIF weights.
+
+    A paragraph's vector is the weighted mean of its known folded words' vectors (zeros when none is
+    known). Words come from :func:`fold` and ``\\w+`` as in the n-gram featuriser.
+    """
+
+    def __init__(self, words: Sequence[str], vectors: np.ndarray, weights: np.ndarray) -> None:
+        self.vocabulary = {word: index for index, word in enumerate(words)}
+        self.vectors = np.asarray(vectors, dtype=np.float16)
+        self.weights = np.asarray(weights, dtype=np.float32)
+
+    @property
+    def size(self) -> int:
+        return int(self.vectors.shape[1])
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state.pop("_table", None)
+        return state
+
+    def transform(self, texts: Sequence[str], *, words: Sequence[list[str]] | None = None) -> np.ndarray:
+        """One row per text (float32): the SIF-weighted mean of its words' vectors. ``words``: the
+        texts' folded words when already found (as :meth:`ParagraphFeaturizer.parts` finds them)."""
+        table = self.__dict__.get("_table")
+        if table is None:
+            # float32 copy made once per process (converting the float16 table per call costs more
+            # than the rest of the work)
+            table = self._table = self.vectors.astype(np.float32)
+        vocabulary = self.vocabulary
+        rows = np.zeros((len(texts), self.size), dtype=np.float32)
+        for row, text in enumerate(texts):
+            found = words[row] if words is not None else _WORD_RE.findall(fold(text))
+            ids = [vocabulary[word] for word in found if word in vocabulary]
+            if ids:
+                weights = self.weights[ids]
+                rows[row] = (weights @ table[ids]) / weights.sum()
+        return rows
+
+
+def corpus_paths(data_dir: Path) -> list[Path]:
+    """The unlabelled gzip JSONL corpora under the shared data root (``corpora/*/*.jsonl.gz``)."""
+    return sorted((data_dir / "corpora").glob("*/*.jsonl.gz"))
+
+
+def train_word2vec(paths: Sequence[Path], *, size: int = 100, epochs: int = 5, min_count: int = 5) -> Any:
+    """Word2vec (CBOW, window 5) on the folded words of the corpora's paragraphs; one worker thread
+    and fixed seeds, so deterministic. Returns gensim ``KeyedVectors`` (needs the ``train`` extra)."""
+    import gzip
+    import tempfile
+    import zlib
+
+    from gensim.models import Word2Vec
+    from gensim.models.word2vec import LineSentence
+
+    with tempfile.TemporaryDirectory() as tmp:
+        corpus = Path(tmp) / "corpus.txt"
+        with corpus.open("w", encoding="utf-8") as out:
+            for path in paths:
+                with gzip.open(path, "rt", encoding="utf-8") as handle:
+                    for line in handle:
+                        record = json.loads(line) if line.strip() else {}
+                        text = next((record[f] for f in _CORPUS_FIELDS if isinstance(record.get(f), str)), "")
+                        for paragraph in text.split("\n"):
+                            words = _WORD_RE.findall(fold(paragraph))
+                            if len(words) >= 3:
+                                out.write(" ".join(words) + "\n")
+        model = Word2Vec(
+            LineSentence(str(corpus), max_sentence_length=10_000),
+            vector_size=size,
+            window=5,
+            min_count=min_count,
+            sg=0,
+            negative=5,
+            epochs=epochs,
+            workers=1,
+            seed=1,
+            hashfxn=lambda text: zlib.crc32(text.encode("utf-8")),
+            sorted_vocab=True,
+        )
+    return model.wv
+
+
+def word_vectors_for(keyed: Any, texts: Iterable[str], *, min_df: int = 2) -> WordVectors:
+    """The table shipped with the model: vectors of the words in at least ``min_df`` of ``texts``."""
+    df: Counter[str] = Counter()
+    for text in texts:
+        df.update(set(_WORD_RE.findall(fold(text))))
+    words = sorted(word for word, count in df.items() if count >= min_df and word in keyed.key_to_index)
+    total = float(sum(keyed.get_vecattr(word, "count") for word in keyed.index_to_key))
+    weights = np.array([_SIF_A / (_SIF_A + keyed.get_vecattr(word, "count") / total) for word in words])
+    vectors = np.asarray(keyed[words], dtype=np.float32) if words else np.zeros((0, keyed.vector_size))
+    return WordVectors(words, vectors, weights)
+
+
+def _fit_vector_head(
+    vectors: np.ndarray, targets: np.ndarray, source: np.ndarray, *, c: float
+) -> tuple[np.ndarray, float]:
+    """Balanced logistic regression over standardised paragraph vectors and a source column, folded
+    into one linear score of the raw vector with the source column set to 1 (ArMPro's bias)."""
+    from sklearn.linear_model import LogisticRegression
+
+    mean, std = vectors.mean(axis=0), vectors.std(axis=0) + 1e-9
+    features = np.hstack([(vectors - mean) / std, source.reshape(-1, 1)])
+    model = LogisticRegression(C=c, max_iter=3000, class_weight="balanced")
+    model.fit(features, targets)
+    coef = model.coef_[0]
+    weights = coef[:-1] / std
+    bias = float(model.intercept_[0]) + float(coef[-1]) - float(mean @ weights)
+    return weights.astype(np.float32), bias
 
 
 _SPAN_GRID = (0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7, 1.01)
@@ -1127,6 +1261,9 @@ class PersuasionModel:
         self.gate_spans: bool = bool(bundle.get("gate_spans", False))
         # Present in bundles trained with ``stack_spans``: the binary probability then needs the tagger.
         self.stacker: _LinearHead | None = bundle.get("stacker")
+        # Present in bundles trained with ``word_vectors``: a third stacker input.
+        self.vectors: WordVectors | None = bundle.get("vectors")
+        self.vector_head: _LinearHead | None = bundle.get("vector_head")
         self.metadata: dict[str, Any] = bundle.get("metadata", {})
         # The three heads as one matrix: one sparse product per call instead of three.
         heads = (self.binary, self.techniques, self.coarse)
@@ -1155,14 +1292,21 @@ class PersuasionModel:
         """Score each paragraph; ``spans=False`` skips the span tagger."""
         if not paragraphs:
             return []
-        raw = self.featurizer.scores(paragraphs, self._weights) + self._bias
+        words: list[list[str]] = []
+        raw = self.featurizer.scores(paragraphs, self._weights, words_out=words) + self._bias
         first, second, third, _ = self._columns
         fine = _sigmoid(raw[:, second:third])
         coarse = _sigmoid(raw[:, third:])
         tagged: list[tuple[list[tuple[int, int]], np.ndarray]] | None = None
         if self.stacker is not None and self.tagger is not None:
             tagged = self.tagger.probabilities(paragraphs)
-            features = stack_features(raw[:, first], [found for _, found in tagged])
+            vector_scores = None
+            if self.vectors is not None and self.vector_head is not None:
+                vector_scores = (
+                    self.vectors.transform(paragraphs, words=words) @ self.vector_head.weights[:, 0]
+                    + self.vector_head.bias[0]
+                )
+            features = stack_features(raw[:, first], [found for _, found in tagged], vector_scores)
             binary = self.stacker.probabilities(features)[:, 0]
             gate = binary >= self.stacker.thresholds[0]
         else:
@@ -1244,6 +1388,13 @@ class TrainOptions:
     prior_source: str | None = "armpro"
     # Fit the stacker's bias on ``prior_source``'s paragraphs (a source column) rather than shifting it.
     source_feature: bool = True
+    # A third stacker input: a logistic regression over paragraph vectors (SIF-weighted mean of word2vec
+    # vectors trained on the unlabelled corpora, ``corpora/`` of the shared data; needs gensim).
+    word_vectors: bool = True
+    vector_size: int = 100
+    vector_epochs: int = 5
+    vector_min_df: int = 2  # words kept in the shipped table: in at least this many training texts
+    c_vectors: float = 0.01
 
 
 def _core(items: Sequence[TrainingItem]) -> np.ndarray:
@@ -1356,6 +1507,30 @@ def tagger_cross_validate(
     return probabilities
 
 
+def vector_cross_validate(
+    items: Sequence[TrainingItem], oof: dict[str, np.ndarray], keyed: Any, options: TrainOptions
+) -> np.ndarray:
+    """Out-of-fold raw scores of the paragraph-vector head in the folds of ``oof``: each fold's table
+    keeps the words of the other folds' texts and the extra sources (as the shipped table keeps the
+    training texts' words), and its head learns from the other folds' news paragraphs."""
+    core_index = oof["index"]
+    core = [items[int(i)] for i in core_index]
+    extra = [item.text for item in items if item.source not in ("armpro", "araieval")]
+    targets = np.array([int(item.propagandistic) for item in core])
+    source = np.array([float(item.source == options.prior_source) for item in core])
+    out = np.zeros(len(core))
+    for fold_id in sorted(set(oof["fold"].tolist())):
+        inside = oof["fold"] == fold_id
+        train = np.flatnonzero(~inside)
+        table = word_vectors_for(
+            keyed, [core[int(i)].text for i in train] + extra, min_df=options.vector_min_df
+        )
+        vectors = table.transform([item.text for item in core]).astype(np.float64)
+        weights, bias = _fit_vector_head(vectors[train], targets[train], source[train], c=options.c_vectors)
+        out[inside] = vectors[inside] @ weights + bias
+    return out
+
+
 def _reliability(probabilities: np.ndarray, targets: np.ndarray, *, bins: int = 10) -> list[dict[str, Any]]:
     table: list[dict[str, Any]] = []
     for low in range(bins):
@@ -1456,12 +1631,14 @@ def choose_calibration(
     tagged: Sequence[np.ndarray] | None = None,
     prior_source: str | None = None,
     source_feature: bool = True,
+    vector_scores: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """From out-of-fold scores: the binary calibration (Platt, or a stacker over the n-gram score and
     the tagger's summary when ``tagged`` holds out-of-fold token probabilities), its threshold, and
     the label thresholds. Probabilities are fitted to ``prior_source``'s paragraphs: the stacker
     learns a bias for that source and applies it to every text (``source_feature``); otherwise the
-    log-odds are shifted to the source's share of positives."""
+    log-odds are shifted to the source's share of positives. ``vector_scores`` (out-of-fold raw scores
+    of the paragraph-vector head) join the stacker's inputs when given."""
     core = [items[i] for i in oof["index"]]
     binary_targets = np.array([int(item.propagandistic) for item in core])
     prior, shift = _prior_shift(core, binary_targets, prior_source)
@@ -1472,7 +1649,7 @@ def choose_calibration(
         chosen["binary_platt"] = (a, b + shift)
         binary_probability = _sigmoid(raw * a + b + shift)
     else:
-        features = stack_features(raw, tagged)
+        features = stack_features(raw, tagged, vector_scores)
         by_feature = source_feature and prior_source is not None
         if by_feature:
             # The source column absorbs the sources' different label shares; at run time every
@@ -1563,12 +1740,20 @@ def train_persuasion(*, data_dir: Path, out_dir: Path, options: TrainOptions | N
     items = read_training_items(folder, sources=options.sources)
     oof = cross_validate(items, options)
     tagged = tagger_cross_validate(items, oof, options)
+    keyed = None
+    if options.word_vectors and options.stack_spans:
+        corpora = corpus_paths(folder.parent) or corpus_paths(data_dir)
+        if not corpora:
+            raise error("E101", f"unlabelled corpora not found under {data_dir}", input=str(data_dir))
+        keyed = train_word2vec(corpora, size=options.vector_size, epochs=options.vector_epochs)
+        oof["vectors"] = vector_cross_validate(items, oof, keyed, options)
     chosen = choose_calibration(
         oof,
         items,
         tagged=tagged if options.stack_spans else None,
         prior_source=options.prior_source,
         source_feature=options.source_feature,
+        vector_scores=oof.get("vectors"),
     )
     figures = cv_figures(oof, chosen, items)
 
@@ -1588,6 +1773,21 @@ def train_persuasion(*, data_dir: Path, out_dir: Path, options: TrainOptions | N
             threshold,
             platt=np.array([chosen["binary_platt"]]),
         )
+    table: WordVectors | None = None
+    vector_head: _LinearHead | None = None
+    if keyed is not None:
+        # The table keeps the words of every training text; the head learns from the news paragraphs.
+        table = word_vectors_for(keyed, [item.text for item in items], min_df=options.vector_min_df)
+        core = [items[int(i)] for i in oof["index"]]
+        vector_weights, vector_bias = _fit_vector_head(
+            table.transform([item.text for item in core]).astype(np.float64),
+            np.array([int(item.propagandistic) for item in core]),
+            np.array([float(item.source == options.prior_source) for item in core]),
+            c=options.c_vectors,
+        )
+        vector_head = _LinearHead(
+            ("propagandistic",), vector_weights[:, None], np.array([vector_bias]), np.array([np.inf])
+        )
     techniques = _LinearHead(
         TECHNIQUES, heads["techniques"][0], heads["techniques"][1], chosen["techniques_thresholds"]
     )
@@ -1603,6 +1803,11 @@ def train_persuasion(*, data_dir: Path, out_dir: Path, options: TrainOptions | N
         "reliability": chosen["reliability"],
         "binary_prior": chosen["binary_prior"],
         "binary_threshold": chosen["binary_threshold"],
+        "stacker_weights": [float(w) for w in chosen["stacker"][0]] if "stacker" in chosen else None,
+        "stacker_bias": float(chosen["stacker"][1]) if "stacker" in chosen else None,
+        "word_vectors": None
+        if keyed is None or table is None
+        else {"corpus_vocabulary": len(keyed), "table_words": len(table.vocabulary), "size": table.size},
     }
     # Span tagger: decoding thresholds and gap chosen on its out-of-fold ArMPro predictions (same folds).
     rows = [row for row, index in enumerate(oof["index"]) if items[int(index)].source == "armpro"]
@@ -1638,6 +1843,8 @@ def train_persuasion(*, data_dir: Path, out_dir: Path, options: TrainOptions | N
         "tagger": tagger,
         "stacker": stacker,
         "gate_spans": options.gate_spans,
+        "vectors": table,
+        "vector_head": vector_head,
     }
     bundle["metadata"] = metadata
     joblib.dump(bundle, out_dir / MODEL_FILE, compress=("xz", 6))

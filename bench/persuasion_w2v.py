@@ -1,0 +1,42 @@
+"""Train the persuasion model's word2vec on the unlabelled news corpora, for the stacking experiments.
+
+The same function ``train_persuasion`` calls (``marsad.models.persuasion.train_word2vec``: folded
+words, one line per corpus paragraph, CBOW, one worker thread, fixed seed, so deterministic); writes
+gensim ``KeyedVectors`` for ``bench/persuasion_stack_experiments.py --w2v FILE``.
+
+Usage: OMP_NUM_THREADS=1 nice -n 10 python bench/persuasion_w2v.py --out /tmp/w2v.kv
+       [--data ../shared/data] [--size 100] [--epochs 5] [--min-count 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+from marsad.models import persuasion as P
+from marsad.paths import shared_data
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=None)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--size", type=int, default=100)
+    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--min-count", type=int, default=5)
+    args = parser.parse_args()
+    root = args.data or shared_data()
+    if root is None:
+        raise SystemExit("shared data not found; pass --data")
+    started = time.perf_counter()
+    keyed = P.train_word2vec(
+        P.corpus_paths(root), size=args.size, epochs=args.epochs, min_count=args.min_count
+    )
+    keyed.save(str(args.out))
+    print(json.dumps({"vocabulary": len(keyed), "seconds": round(time.perf_counter() - started, 1)}))
+
+
+if __name__ == "__main__":
+    main()
