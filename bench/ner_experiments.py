@@ -4,6 +4,8 @@ Folds are contiguous blocks of sentences (the corpus has no document ids, and ne
 sentences share stories, so random folds would leak names between train and held-out parts).
 
     nice -n 10 python bench/ner_experiments.py --folds 5 --variants baseline clusters lexicon all
+    nice -n 10 python bench/ner_experiments.py --folds 5 --variants all --propagate 10   # shipped row
+    nice -n 10 python bench/ner_experiments.py --folds 5 --twopass 10   # second-pass CRF, cross-fitted
     python bench/ner_experiments.py --speed 2000        # tagging speed on SaudiNewsNet articles
     python bench/ner_experiments.py --test              # the chosen model, once, on the test split
 
@@ -20,6 +22,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,15 +34,17 @@ from marsad.models.ner import (
     SELFTRAIN_TOKENS,
     FeatureExtractor,
     NerModel,
+    _spans,
     corpus_sentences,
     decode,
+    document_features,
     iter_sentences,
     load_lexicon,
     propagate_names,
     soft_gazetteer,
     train_crf,
 )
-from marsad.models.ner_clusters import ClusterTable
+from marsad.models.ner_clusters import ClusterTable, normalise_word
 from marsad.paths import shared_data
 
 VARIANTS: dict[str, dict[str, Any]] = {
@@ -47,6 +52,9 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "clusters": {"groups": {"base", "clusters"}},
     "lexicon": {"groups": {"base", "lexicon"}},
     "all": {"groups": set(ALL_GROUPS)},
+    "all+affix": {"groups": {*ALL_GROUPS, "affix"}},
+    "all+doccues": {"groups": set(ALL_GROUPS), "doccues": True},
+    "all+bioes": {"groups": set(ALL_GROUPS), "bioes": True},
     "selftrain": {"groups": set(ALL_GROUPS), "selftrain": True},
     "all-c1.2": {"groups": set(ALL_GROUPS), "params": {"c1": 0.2, "c2": 0.05}},
     "all-c2.3": {"groups": set(ALL_GROUPS), "params": {"c1": 0.05, "c2": 0.3}},
@@ -90,15 +98,20 @@ def cross_validate(
             lexicon=load_lexicon() if "lexicon" in groups else None,
             groups=groups,
         )
+        train_extra = held_extra = None
+        if spec.get("doccues"):
+            train_extra = _doc_cues(extractor, [s.tokens for s in train], window=DOC_WINDOW)
+            held_extra = _doc_cues(extractor, [s.tokens for s in held], window=DOC_WINDOW)
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "fold.crfsuite"
             seconds.append(
                 train_crf(
                     sentences=[s.tokens for s in train],
-                    tags=[s.tags for s in train],
+                    tags=[to_bioes(s.tags) if spec.get("bioes") else s.tags for s in train],
                     extractor=extractor,
                     model_path=path,
                     params=params,
+                    extra=train_extra,
                 )
             )
             import pycrfsuite
@@ -120,12 +133,20 @@ def cross_validate(
                 tagger = pycrfsuite.Tagger()
                 tagger.open(str(path))
             sizes.append(path.stat().st_size)
-            feats = [pycrfsuite.ItemSequence(extractor.sentence(s.tokens)) for s in held]
+            feats = [
+                pycrfsuite.ItemSequence(_with_extra(extractor.sentence(s.tokens), held_extra, n))
+                for n, s in enumerate(held)
+            ]
             for threshold in THRESHOLDS:
                 pred = [decode(tagger, f, o_threshold=threshold) for f in feats]
+                if spec.get("bioes"):
+                    # (the threshold repair assumes BIO; only "None", plain Viterbi, is meaningful here)
+                    pred = [from_bioes(tags) for tags in pred]
                 f1 = score_entities([s.tags for s in held], pred).overall.f1
                 by_threshold.setdefault(str(threshold), []).append(f1)
             pred = [decode(tagger, f, o_threshold=O_THRESHOLD) for f in feats]
+            if spec.get("bioes"):
+                pred = [from_bioes(tags) for tags in pred]
             outside = [_outside(tagger, f) for f in feats]
         keys = [[extractor.core(t) for t in s.tokens] for s in held]
         for window in PROPAGATION_WINDOWS:
@@ -152,6 +173,229 @@ def cross_validate(
         "propagation_window": {k: round(statistics.mean(v), 4) for k, v in by_window.items()},
         "propagated": propagate_window,
     }
+
+
+def cross_validate_twopass(
+    *, folds: int, table: ClusterTable | None, window: int, owns: tuple[bool, ...] = (False, True)
+) -> dict[str, Any]:
+    """A second-pass CRF with document-level features (``document_features``), cross-fitted.
+
+    For outer fold k, the second pass trains on the other blocks with first-pass tags that come
+    from models that saw neither that block nor block k (one model per pair of blocks), and is
+    scored on block k with the first-pass tags of the model trained on every block but k. Blocks
+    of ``window`` consecutive sentences stand in for articles, as for propagation.
+    """
+    import pycrfsuite
+
+    sentences, _ = read_conll(_data() / "ner/anercorp/ANERCorp_CamelLabRecipe_train.txt")
+    bounds = [round(i * len(sentences) / folds) for i in range(folds + 1)]
+    blocks = [sentences[bounds[k] : bounds[k + 1]] for k in range(folds)]
+    extractor = FeatureExtractor(table=table, lexicon=load_lexicon(), groups=ALL_GROUPS)
+    tmp = tempfile.TemporaryDirectory()
+    models: dict[frozenset[int], Path] = {}
+    passes: dict[tuple[frozenset[int], int], tuple[list[list[str]], list[list[float]]]] = {}
+
+    def model_without(excluded: frozenset[int]) -> Path:
+        if excluded not in models:
+            path = Path(tmp.name) / ("m" + "-".join(map(str, sorted(excluded))) + ".crfsuite")
+            train = [s for j in range(folds) if j not in excluded for s in blocks[j]]
+            seconds = train_crf(
+                sentences=[s.tokens for s in train],
+                tags=[s.tags for s in train],
+                extractor=extractor,
+                model_path=path,
+            )
+            print(f"  first pass without {sorted(excluded)}: {seconds:.0f} s", flush=True)
+            models[excluded] = path
+        return models[excluded]
+
+    def first_pass(excluded: frozenset[int], block: int) -> tuple[list[list[str]], list[list[float]]]:
+        if (excluded, block) not in passes:
+            tagger = pycrfsuite.Tagger()
+            tagger.open(str(model_without(excluded)))
+            feats = [pycrfsuite.ItemSequence(extractor.sentence(s.tokens)) for s in blocks[block]]
+            passes[(excluded, block)] = (
+                [decode(tagger, f, o_threshold=None) for f in feats],
+                [_outside(tagger, f) for f in feats],
+            )
+        return passes[(excluded, block)]
+
+    def doc_feats(
+        block: int, tags: list[list[str]], outside: list[list[float]], own: bool
+    ) -> list[list[list[str]]]:
+        keys = [[extractor.core(t) for t in s.tokens] for s in blocks[block]]
+        out: list[list[list[str]]] = []
+        for start in range(0, len(tags), window):
+            part = slice(start, start + window)
+            out.extend(document_features(keys[part], tags[part], outside[part], own=own))
+        return out
+
+    scores: dict[str, list[float]] = {}
+    seconds: dict[str, list[float]] = {}
+    for k in range(folds):
+        held = blocks[k]
+        gold = [s.tags for s in held]
+        keys = [[extractor.core(t) for t in s.tokens] for s in held]
+        tags1, out1 = first_pass(frozenset({k}), k)
+        scores.setdefault("first", []).append(score_entities(gold, tags1).overall.f1)
+        prop1 = _propagate(keys, tags1, out1, window=window)
+        scores.setdefault("first+prop", []).append(score_entities(gold, prop1).overall.f1)
+        others = [j for j in range(folds) if j != k]
+        for own in owns:
+            name = "second" + ("+own" if own else "")
+            train = [s for j in others for s in blocks[j]]
+            extra = [f for j in others for f in doc_feats(j, *first_pass(frozenset({j, k}), j), own)]
+            path = Path(tmp.name) / f"second{k}{int(own)}.crfsuite"
+            seconds.setdefault(name, []).append(
+                train_crf(
+                    sentences=[s.tokens for s in train],
+                    tags=[s.tags for s in train],
+                    extractor=extractor,
+                    model_path=path,
+                    extra=extra,
+                )
+            )
+            tagger = pycrfsuite.Tagger()
+            tagger.open(str(path))
+            held_extra = doc_feats(k, tags1, out1, own)
+            feats = []
+            for s, added in zip(held, held_extra, strict=True):
+                items = extractor.sentence(s.tokens)
+                for item, more in zip(items, added, strict=True):
+                    item.extend(more)
+                feats.append(pycrfsuite.ItemSequence(items))
+            tags2 = [decode(tagger, f, o_threshold=None) for f in feats]
+            out2 = [_outside(tagger, f) for f in feats]
+            scores.setdefault(name, []).append(score_entities(gold, tags2).overall.f1)
+            report = score_entities(gold, _propagate(keys, tags2, out2, window=window))
+            scores.setdefault(name + "+prop", []).append(report.overall.f1)
+            per = {kind: round(v.f1, 3) for kind, v in report.per_type.items()}
+            print(f"  fold {k + 1}: {name}+prop per type {per}", flush=True)
+        print(
+            f"  fold {k + 1}/{folds}: " + ", ".join(f"{n} {v[-1]:.4f}" for n, v in scores.items()), flush=True
+        )
+    tmp.cleanup()
+    return {
+        "variant": "twopass",
+        "window": window,
+        "folds": folds,
+        "per_fold": {n: [round(x, 4) for x in v] for n, v in scores.items()},
+        "f1": {n: round(statistics.mean(v), 4) for n, v in scores.items()},
+        "sd": {n: round(statistics.stdev(v), 4) for n, v in scores.items()},
+        "train_seconds": {n: round(statistics.mean(v), 1) for n, v in seconds.items()},
+    }
+
+
+# Blocks of sentences read as articles by the document cue features (as propagation's W = 10).
+DOC_WINDOW = 10
+
+
+# Cue bits of a word (document_cues): what it tells about the next word.
+CUE_BITS = {"title": 1, "fname": 2, "conn": 4, "lochead": 8, "orghead": 16}
+_PLACE_WORDS = frozenset(normalise_word(w) for w in ("في", "إلى", "بمدينة", "العاصمة", "مدينة"))
+
+
+def cue_bits(own: Sequence[str], core: str) -> int:
+    """A word's cue bits from its own features (as ``FeatureExtractor`` lists them) and core."""
+    bits = 0
+    for name in own:
+        bits |= CUE_BITS.get(name, 0)
+    if core in _PLACE_WORDS:
+        bits |= CUE_BITS["lochead"]
+    return bits
+
+
+_CUE_NAMES = (("title", 1), ("fname", 2), ("conn", 4), ("place", 8), ("org", 16))
+
+
+def document_cues(keys: Sequence[Sequence[str]], bits: Sequence[Sequence[int]]) -> list[list[list[str]]]:
+    """Document-level context cues, from the words alone (no first pass): for each token, the cues
+    that stood right before the *other* mentions of its key in the article (``dc=title`` when a
+    title preceded one, ``dc=fname`` a first name, ``dc=conn`` بن/أبو …, ``dc=place`` a place
+    word or preposition, ``dc=org`` an organisation head), and ``dn=conn`` when a connector
+    followed one. ``bits`` are the tokens' :func:`cue_bits`. Words without letters get none."""
+    before: dict[str, list[int]] = {}
+    after: dict[str, int] = {}
+    for sentence_keys, sentence_bits in zip(keys, bits, strict=True):
+        previous = 0
+        for i, key in enumerate(sentence_keys):
+            counts = before.get(key)
+            if counts is None:
+                counts = before[key] = [0, 0, 0, 0, 0, 0]
+            counts[5] += 1
+            if previous:
+                for k, (_, bit) in enumerate(_CUE_NAMES):
+                    if previous & bit:
+                        counts[k] += 1
+            if i + 1 < len(sentence_bits) and sentence_bits[i + 1] & 4:
+                after[key] = after.get(key, 0) + 1
+            previous = sentence_bits[i]
+    out: list[list[list[str]]] = []
+    for sentence_keys, sentence_bits in zip(keys, bits, strict=True):
+        features: list[list[str]] = []
+        previous = 0
+        for i, key in enumerate(sentence_keys):
+            counts = before[key]
+            feats: list[str] = []
+            if counts[5] > 1 and any(ch.isalpha() for ch in key):
+                for k, (name, bit) in enumerate(_CUE_NAMES):
+                    if counts[k] - (1 if previous & bit else 0) > 0:
+                        feats.append(f"dc={name}")
+                own_after = 1 if i + 1 < len(sentence_bits) and sentence_bits[i + 1] & 4 else 0
+                if after.get(key, 0) - own_after > 0:
+                    feats.append("dn=conn")
+            features.append(feats)
+            previous = sentence_bits[i]
+        out.append(features)
+    return out
+
+
+def to_bioes(tags: Sequence[str]) -> list[str]:
+    """BIO tags in the BIOES scheme (S- for a one-token entity, E- for an entity's last token)."""
+    out = []
+    for start, end, kind in _spans(tags):
+        if end - start == 1:
+            out.append((start, f"S-{kind}"))
+        else:
+            out.append((start, f"B-{kind}"))
+            out.extend((j, f"I-{kind}") for j in range(start + 1, end - 1))
+            out.append((end - 1, f"E-{kind}"))
+    result = ["O"] * len(tags)
+    for position, tag in out:
+        result[position] = tag
+    return result
+
+
+def from_bioes(tags: Sequence[str]) -> list[str]:
+    """BIOES tags back to BIO (S- is B-, E- is I-); scoring reads the result as conlleval does."""
+    out = []
+    for tag in tags:
+        if tag.startswith("S-"):
+            out.append("B-" + tag[2:])
+        elif tag.startswith("E-"):
+            out.append("I-" + tag[2:])
+        else:
+            out.append(tag)
+    return out
+
+
+def _doc_cues(
+    extractor: FeatureExtractor, sentences: list[list[str]], *, window: int
+) -> list[list[list[str]]]:
+    keys = [[extractor.core(t) for t in s] for s in sentences]
+    bits = [[cue_bits(extractor._lookup(t)[2], extractor.core(t)) for t in s] for s in sentences]
+    out: list[list[list[str]]] = []
+    for start in range(0, len(sentences), window):
+        part = slice(start, start + window)
+        out.extend(document_cues(keys[part], bits[part]))
+    return out
+
+
+def _with_extra(items: list[list[str]], extra: list[list[list[str]]] | None, number: int) -> list[list[str]]:
+    if extra is not None:
+        for item, added in zip(items, extra[number], strict=True):
+            item.extend(added)
+    return items
 
 
 # Pseudo-articles for the document-level step: ANERcorp has no document ids, so blocks of this many
@@ -235,6 +479,12 @@ def main() -> None:
     parser.add_argument(
         "--propagate", type=int, default=0, help="score with propagate_names over blocks of N sentences"
     )
+    parser.add_argument(
+        "--twopass",
+        type=int,
+        default=0,
+        help="second-pass CRF with document features over blocks of N sentences",
+    )
     parser.add_argument("--clusters", type=Path, default=None, help="cluster table (default: shipped one)")
     parser.add_argument("--speed", type=int, default=0, help="measure tagging speed on N articles")
     parser.add_argument("--test", action="store_true", help="score the shipped model on the test split")
@@ -242,7 +492,11 @@ def main() -> None:
     table_path = (
         args.clusters or Path(__file__).resolve().parents[1] / "src/marsad/models/data/ner_clusters.tsv.gz"
     )
-    table = ClusterTable.read(table_path) if args.variants else None
+    table = ClusterTable.read(table_path) if args.variants or args.twopass else None
+    if args.twopass:
+        print(
+            json.dumps(cross_validate_twopass(folds=args.folds, table=table, window=args.twopass)), flush=True
+        )
     for name in args.variants:
         result = cross_validate(
             name=name,

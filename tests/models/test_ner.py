@@ -70,6 +70,15 @@ def test_features_mark_cues_and_window() -> None:
     assert set(again) - {"BOS", "EOS"} <= set(features[4])
 
 
+def test_finer_cluster_levels_are_read_and_used() -> None:
+    # a table with a fourth cluster column (build_cluster_table(..., finer=(2048,))) adds d0= features
+    table = ClusterTable.from_lines(["باريس\t500\t0.00\t0\t0\t0\t0\t1\t2\t3\t1500\n"])
+    entry = table.get("باريس")
+    assert entry is not None and entry.clusters == (1, 2, 3, 1500)
+    features = FeatureExtractor(table=table, lexicon=None).sentence(["باريس", "و"])
+    assert "d0=1500" in features[0] and "-1:d0=1500" in features[1]
+
+
 @pytest.mark.parametrize(
     ("sentence", "expected"),
     [

@@ -39,7 +39,11 @@ def test_places_are_marked_whole(tokens: list[str], marks: list[str]) -> None:
 def test_no_phrase_is_both_a_place_and_an_organisation() -> None:
     places = {tuple(normalise_word(w) for w in e.split()) for e in _entries("places.txt")}
     organisations = {tuple(normalise_word(w) for w in e.split()) for e in _entries("organisations.txt")}
+    people = {tuple(normalise_word(w) for w in e.split()) for e in _entries("persons.txt")}
     assert not places & organisations
+    assert not people & (places | organisations)
+    # people are full names: one word alone would mark every bearer of a common name
+    assert all(len(person) >= 2 for person in people)
 
 
 @pytest.mark.parametrize("word", ["هو", "كان", "لي", "الباب", "الجديدة"])

@@ -187,6 +187,8 @@ class CompiledTagger:
         o_threshold: float | None,
         reference: Callable[[list[str]], list[str]] | None = None,
         cache_limit: int = 200_000,
+        second: CrfWeights | None = None,
+        second_reference: Callable[[list[str], list[list[str]]], list[str]] | None = None,
     ) -> None:
         self.weights = weights
         self.extractor = extractor
@@ -197,12 +199,23 @@ class CompiledTagger:
         self.fallbacks = 0  # sentences handed to ``reference``, for tests and benchmarks
         self._transitions = weights.transitions
         self._label_o = self.labels.index("O") if "O" in self.labels else -1
-        self._attribute_ids = weights.attributes
+        # With a second-pass model (tag_two_pass) both models' word scores are kept side by side:
+        # columns [0, L) are the first model's, [L, 2L) the second's, so a word is scored once.
+        self.second = second
+        self.second_reference = second_reference
+        if second is not None and list(second.labels) != list(weights.labels):
+            raise ValueError("the second-pass model must have the first model's labels")
+        combined = weights if second is None else _side_by_side(weights, second)
+        self._combined = combined
+        self._width = combined.state.shape[1]
+        self._attribute_ids = combined.attributes
         # the state weights with a zero row after them, for attributes the model does not know
-        self._zero_row = len(weights.attributes)
-        self._state = np.vstack([weights.state, np.zeros((1, len(self.labels)))])
-        self._bias_row = weights.attributes.get("bias", self._zero_row)
-        self._bigrams = self._bigram_table(weights)
+        self._zero_row = len(combined.attributes)
+        self._state = np.vstack([combined.state, np.zeros((1, self._width))])
+        self._bias_row = combined.attributes.get("bias", self._zero_row)
+        self._bigrams = self._bigram_table(combined)
+        # the second model's own weights, for the per-token features added between the passes
+        self._extra_vectors: dict[str, FloatArray] = {}
         self._bigram_left = {left for left, _ in self._bigrams}
         self._bigram_right = {right for _, right in self._bigrams}
         lexicon = extractor.lexicon
@@ -211,11 +224,11 @@ class CompiledTagger:
         self._phrase_first = {phrase[0] for phrase in self._phrases}
         kinds = set(self._phrases.values())
         self._marks = {
-            (kind, begins): weights.vector([f"gz={kind}-{'B' if begins else 'I'}"])
+            (kind, begins): combined.vector([f"gz={kind}-{'B' if begins else 'I'}"])
             for kind in kinds
             for begins in (True, False)
         }
-        self._continues = weights.vector(["gz_continues"])
+        self._continues = combined.vector(["gz_continues"])
         self._reset()
 
     # -- the word table -------------------------------------------------------------------------
@@ -239,9 +252,9 @@ class CompiledTagger:
         capacity = 4096
         # One table per offset, stacked: the word itself (bias included), then the word as the -1,
         # -2, +1 and +2 neighbour of the token being scored.
-        self._table = np.zeros((5, capacity, len(self.labels)))
-        self._table[1, _BOS] = self.weights.vector(["BOS"])
-        self._table[3, _EOS] = self.weights.vector(["EOS"])
+        self._table = np.zeros((5, capacity, self._width))
+        self._table[1, _BOS] = self._combined.vector(["BOS"])
+        self._table[3, _EOS] = self._combined.vector(["EOS"])
         self._rows: dict[str, int] = {}
         self._cores: list[str] = ["", "", ""]
         # per row: the core can start a bigram feature, end one, start a gazetteer phrase
@@ -363,15 +376,15 @@ class CompiledTagger:
                 break
 
     def emissions(self, tokens: Sequence[str]) -> FloatArray:
-        """Emission scores (tokens × labels) of one sentence."""
+        """Emission scores (tokens × labels; × both models' labels with a second pass) of one sentence."""
         if not tokens:
-            return np.zeros((0, len(self.labels)))
+            return np.zeros((0, self._width))
         return self._emissions([tokens])[0]
 
     def reference_emissions(self, tokens: Sequence[str]) -> FloatArray:
         """Emission scores summed from ``FeatureExtractor.sentence``'s feature strings."""
         features = self.extractor.sentence(list(tokens))
-        return np.array([self.weights.vector(item) for item in features]).reshape(len(tokens), -1)
+        return np.array([self._combined.vector(item) for item in features]).reshape(len(tokens), -1)
 
     def agrees(self, sentences: Sequence[Sequence[str]], *, tolerance: float = 1e-9) -> bool:
         """Whether the composed scores equal the feature strings' scores on ``sentences``.
@@ -397,66 +410,222 @@ class CompiledTagger:
         """Tags as :meth:`tag`, and each sentence's label marginals (tokens × ``labels``)."""
         return self._tag(sentences, marginals=True)
 
-    def _tag(
+    def tag_two_pass(
+        self,
+        sentences: Sequence[Sequence[str]],
+        extra_of: Callable[
+            [list[list[str]], list[FloatArray], list[list[str]]], Sequence[Sequence[Sequence[str]]]
+        ],
+        *,
+        marginals: bool,
+    ) -> tuple[list[list[str]], list[FloatArray], list[list[str]]]:
+        """First pass, then the second-pass model with the per-token features ``extra_of`` derives.
+
+        ``extra_of`` gets the first pass's tags, marginals and the tokens' cores (the extractor's
+        clitic-stripped forms) for all of ``sentences`` (one article) and returns each token's
+        added features (lists of strings, as the second model was trained with). Returns the
+        second pass's tags, its marginals when ``marginals`` (else empty arrays), and the cores.
+        """
+        if self.second is None:
+            raise ValueError("tag_two_pass needs a second-pass model")
+        kept: list[tuple[list[int], FloatArray, IntArray, list[str]]] = []
+        first_tags, first_tables = self._tag(sentences, marginals=True, keep=kept)
+        keys = self._kept_cores(sentences, kept)
+        extra = extra_of(first_tags, first_tables, keys)
+        labels = len(self.labels)
+        tagged: list[list[str]] = [[] for _ in sentences]
+        tables: list[FloatArray] = [np.zeros((0, labels)) for _ in sentences]
+        second_reference = self.second_reference
+        for start, (present, scores, lengths, _) in zip(self._batch_starts(sentences), kept, strict=True):
+            rows: list[int] = []
+            vectors: list[FloatArray] = []
+            row = 0
+            for number in present:
+                for features in extra[start + number]:
+                    for name in features:
+                        vector = self._extra_vector(name)
+                        if vector is not None:
+                            rows.append(row)
+                            vectors.append(vector)
+                    row += 1
+            if rows:
+                np.add.at(scores, rows, np.array(vectors))
+
+            def reference(k: int, start: int = start, present: list[int] = present) -> list[str]:
+                assert second_reference is not None
+                tokens = list(sentences[start + present[k]])
+                return second_reference(tokens, [list(f) for f in extra[start + present[k]]])
+
+            batch_tags, batch_tables = self._decode(
+                scores,
+                lengths,
+                len(present),
+                marginals=marginals,
+                transitions=self.second.transitions,
+                reference=reference if second_reference is not None else None,
+            )
+            for k, number in enumerate(present):
+                tagged[start + number] = batch_tags[k]
+                tables[start + number] = batch_tables[k]
+        return tagged, tables, keys
+
+    def tag_with_cores(
         self, sentences: Sequence[Sequence[str]], *, marginals: bool
-    ) -> tuple[list[list[str]], list[FloatArray]]:
-        # Batches bound the working arrays (tokens × labels × labels for the back-links).
-        tagged: list[list[str]] = []
-        tables: list[FloatArray] = []
+    ) -> tuple[list[list[str]], list[FloatArray], list[list[str]]]:
+        """Tags (of the first model), marginals when ``marginals``, and each token's core.
+
+        The cores are the extractor's clitic-stripped forms (``FeatureExtractor.core``), read from
+        the word table at no cost: the document-level step matches mentions by them.
+        """
+        kept: list[tuple[list[int], FloatArray, IntArray, list[str]]] = []
+        tags, tables = self._tag(sentences, marginals=marginals, keep=kept)
+        return tags, tables, self._kept_cores(sentences, kept)
+
+    def _kept_cores(
+        self,
+        sentences: Sequence[Sequence[str]],
+        kept: list[tuple[list[int], FloatArray, IntArray, list[str]]],
+    ) -> list[list[str]]:
+        keys: list[list[str]] = [[] for _ in sentences]
+        for start, (present, _, lengths, cores) in zip(self._batch_starts(sentences), kept, strict=True):
+            offset = 0
+            for number, size in zip(present, lengths.tolist(), strict=True):
+                keys[start + number] = cores[offset : offset + size]
+                offset += size
+        return keys
+
+    def _extra_vector(self, name: str) -> FloatArray | None:
+        vector = self._extra_vectors.get(name)
+        if vector is None and self.second is not None:
+            number = self.second.attributes.get(name)
+            if number is None:
+                return None
+            vector = self.second.state[number]
+            self._extra_vectors[name] = vector
+        return vector
+
+    @staticmethod
+    def _batch_bounds(sentences: Sequence[Sequence[str]]) -> list[tuple[int, int]]:
+        """Batches bound the working arrays (tokens × labels × labels for the back-links)."""
+        bounds = []
         start = 0
         while start < len(sentences):
             stop, tokens = start, 0
             while stop < len(sentences) and (stop == start or tokens + len(sentences[stop]) <= BATCH_TOKENS):
                 tokens += len(sentences[stop])
                 stop += 1
-            batch_tags, batch_tables = self._tag_batch(sentences[start:stop], marginals=marginals)
+            bounds.append((start, stop))
+            start = stop
+        return bounds
+
+    def _batch_starts(self, sentences: Sequence[Sequence[str]]) -> list[int]:
+        return [start for start, _ in self._batch_bounds(sentences)]
+
+    def _tag(
+        self,
+        sentences: Sequence[Sequence[str]],
+        *,
+        marginals: bool,
+        keep: list[tuple[list[int], FloatArray, IntArray, list[str]]] | None = None,
+    ) -> tuple[list[list[str]], list[FloatArray]]:
+        tagged: list[list[str]] = []
+        tables: list[FloatArray] = []
+        for start, stop in self._batch_bounds(sentences):
+            batch_tags, batch_tables = self._tag_batch(sentences[start:stop], marginals=marginals, keep=keep)
             tagged.extend(batch_tags)
             tables.extend(batch_tables)
-            start = stop
         return tagged, tables
 
     def _tag_batch(
-        self, sentences: Sequence[Sequence[str]], *, marginals: bool
+        self,
+        sentences: Sequence[Sequence[str]],
+        *,
+        marginals: bool,
+        keep: list[tuple[list[int], FloatArray, IntArray, list[str]]] | None = None,
     ) -> tuple[list[list[str]], list[FloatArray]]:
         labels = len(self.labels)
         tagged: list[list[str]] = [[] for _ in sentences]
         tables = [np.zeros((0, labels)) for _ in sentences]
         present = [number for number, tokens in enumerate(sentences) if tokens]
         if not present:
+            if keep is not None:
+                keep.append(([], np.zeros((0, labels)), np.zeros(0, dtype=np.intp), []))
             return tagged, tables
         chunk = [sentences[number] for number in present]
-        scores, _, lengths = self._emissions(chunk)
+        scores, ids, lengths = self._emissions(chunk)
+        if keep is not None:
+            # the second model's columns (none without one) and the tokens' cores
+            cores = self._cores
+            keep.append((present, scores[:, labels:], lengths, [cores[row] for row in ids.tolist()]))
+        if self.second is not None:
+            scores = scores[:, :labels]
+        reference = self.reference
+
+        def first_reference(k: int) -> list[str]:
+            assert reference is not None
+            return reference(list(chunk[k]))
+
+        batch_tags, batch_tables = self._decode(
+            scores,
+            lengths,
+            len(present),
+            marginals=marginals,
+            transitions=self._transitions,
+            reference=first_reference if reference is not None else None,
+        )
+        for k, number in enumerate(present):
+            tagged[number] = batch_tags[k]
+            tables[number] = batch_tables[k]
+        return tagged, tables
+
+    def _decode(
+        self,
+        scores: FloatArray,
+        lengths: IntArray,
+        count: int,
+        *,
+        marginals: bool,
+        transitions: FloatArray,
+        reference: Callable[[int], list[str]] | None,
+    ) -> tuple[list[list[str]], list[FloatArray]]:
+        """Tags (and marginals) of ``count`` sentences from their stacked emission scores."""
+        labels = len(self.labels)
         packing = _Packing(lengths)
         packed = np.empty_like(scores)
         packed[packing.order] = scores
-        flat, unsure = self._viterbi(packed, packing)
+        flat, unsure = self._viterbi(packed, packing, transitions)
         sizes = lengths.tolist()
         paths = _split(flat, sizes)
         probabilities: FloatArray | None = None
         if marginals or self.o_threshold is not None:
-            probabilities = self._marginals(packed, packing)[packing.order]
+            probabilities = self._marginals(packed, packing, transitions)[packing.order]
         if self.o_threshold is not None and probabilities is not None:
             unsure |= self._repair(probabilities, paths, o_threshold=self.o_threshold)
         names = self.labels
+        tagged: list[list[str]] = []
+        tables: list[FloatArray] = []
         offset = 0
-        for k, number in enumerate(present):
-            if unsure[k] and self.reference is not None:
+        for k in range(count):
+            if unsure[k] and reference is not None:
                 self.fallbacks += 1
-                tagged[number] = self.reference(list(chunk[k]))
+                tagged.append(reference(k))
             else:
-                tagged[number] = [names[label] for label in paths[k]]
+                tagged.append([names[label] for label in paths[k]])
             if probabilities is not None and marginals:
-                tables[number] = probabilities[offset : offset + sizes[k]]
+                tables.append(probabilities[offset : offset + sizes[k]])
+            else:
+                tables.append(np.zeros((0, labels)))
             offset += sizes[k]
         return tagged, tables
 
-    def _viterbi(self, packed: FloatArray, packing: _Packing) -> tuple[list[int], npt.NDArray[np.bool_]]:
+    def _viterbi(
+        self, packed: FloatArray, packing: _Packing, transitions: FloatArray
+    ) -> tuple[list[int], npt.NDArray[np.bool_]]:
         """Best labels of every token (sentence by sentence), and which sentences hang on a near-tie.
 
         The recurrence is CRFsuite's, so the first label wins a tie. Only the scores are kept in
         the loop; the back-links are read from them afterwards, for all tokens at once.
         """
-        transitions = self._transitions
         alphas = packed.copy()
         bounds = packing.bounds
         for t in range(1, len(bounds)):
@@ -515,11 +684,11 @@ class CompiledTagger:
             path[:] = [index[tag] for tag in fixed]
         return unsure
 
-    def _marginals(self, packed: FloatArray, packing: _Packing) -> FloatArray:
+    def _marginals(self, packed: FloatArray, packing: _Packing, transitions: FloatArray) -> FloatArray:
         """Label marginals of every packed row, by forward–backward with scaling."""
         # exp of scores less each token's best: the shift cancels in the normalisation below
         emit = np.exp(packed - packed.max(axis=1, keepdims=True))
-        moves = np.exp(self._transitions)
+        moves = np.exp(transitions)
         bounds = packing.bounds
         forward = emit.copy()
         scale = np.empty((len(packed), 1))
@@ -570,6 +739,23 @@ class _Packing:
         self.previous = starts[row_position[rows] - 1] + (rows - starts[row_position[rows]])
         self.finals = starts[sorted_lengths - 1] + np.arange(count)
         self.sentence_of_final = by_length
+
+
+def _side_by_side(first: CrfWeights, second: CrfWeights) -> CrfWeights:
+    """One table of both models' state weights: the union of attributes, first's labels then second's."""
+    attributes = dict(first.attributes)
+    for name in second.attributes:
+        attributes.setdefault(name, len(attributes))
+    labels = len(first.labels)
+    state = np.zeros((len(attributes), 2 * labels))
+    state[: len(first.attributes), :labels] = first.state
+    rows = np.empty(len(second.attributes), dtype=np.intp)
+    for name, number in second.attributes.items():
+        rows[number] = attributes[name]
+    state[rows, labels:] = second.state
+    return CrfWeights(
+        labels=first.labels + second.labels, attributes=attributes, state=state, transitions=first.transitions
+    )
 
 
 def _shift(ids: IntArray, by: int) -> IntArray:

@@ -86,7 +86,8 @@ class ClusterEntry:
     definite_share: float
     # after a title, next to a name connector, after a place cue, after an organisation head
     contexts: tuple[float, float, float, float]
-    clusters: tuple[int, int, int]
+    # c32, c128, c512, then any finer levels the table has (build_cluster_table's ``finer``)
+    clusters: tuple[int, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,14 +127,14 @@ class ClusterTable:
         entries: dict[str, ClusterEntry] = {}
         for line in lines:
             parts = line.rstrip("\n").split("\t")
-            if len(parts) != 10 or line.startswith("#"):
+            if len(parts) < 10 or line.startswith("#"):
                 continue
-            word, count, share, t, n, p, o, c1, c2, c3 = parts
+            word, count, share, t, n, p, o, *levels = parts
             entries[word] = ClusterEntry(
                 int(count),
                 float(share),
                 (float(t), float(n), float(p), float(o)),
-                (int(c1), int(c2), int(c3)),
+                tuple(int(c) for c in levels),
             )
         return cls(entries)
 
@@ -155,10 +156,12 @@ def build_cluster_table(
     min_count: int = 5,
     max_words: int = 80_000,
     seed: int = 1,
+    finer: tuple[int, ...] = (),
 ) -> dict[str, float]:
     """Train word2vec on the corpora, cluster the vocabulary and write the table.
 
-    Deterministic: one worker thread, fixed seeds. Returns a few figures for the training log.
+    ``finer`` adds columns of finer k-means partitions of the same vectors (e.g. 2048 classes),
+    after c512. Deterministic: one worker thread, fixed seeds. Returns a few figures for the training log.
     """
     import numpy as np
     from gensim.models import Word2Vec
@@ -203,20 +206,27 @@ def build_cluster_table(
     centroids = fine.cluster_centers_
     mid = KMeans(n_clusters=128, n_init=4, random_state=seed).fit(centroids).labels_
     coarse = KMeans(n_clusters=32, n_init=4, random_state=seed).fit(centroids).labels_
+    finer_labels = [
+        KMeans(n_clusters=size, n_init=1, random_state=seed, max_iter=60).fit(vectors).labels_
+        for size in finer
+    ]
 
     out_path.parent.mkdir(parents=True, exist_ok=True)
     # mtime=0 keeps the gzip bytes identical between runs.
     with open(out_path, "wb") as raw, gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0) as gz:
         gz.write(
-            b"# word\tcount\tdefinite\tafter_title\tname_link\tafter_place\tafter_org\tc32\tc128\tc512\n"
+            b"# word\tcount\tdefinite\tafter_title\tname_link\tafter_place\tafter_org\tc32\tc128\tc512"
+            + "".join(f"\tc{size}" for size in finer).encode("ascii")
+            + b"\n"
         )
-        for word, label in zip(words, fine.labels_, strict=True):
+        for number, (word, label) in enumerate(zip(words, fine.labels_, strict=True)):
             bare = word[2:] if word.startswith("ال") and len(word) > 3 else word
             definite = counts["ال" + bare]
             share = definite / (definite + counts[bare]) if definite + counts[bare] else 0.0
             seen = contexts.get(word, [0, 0, 0, 0])
             shares = "\t".join(f"{n / counts[word]:.2f}" if counts[word] else "0.00" for n in seen)
-            row = f"{word}\t{counts[word]}\t{share:.2f}\t{shares}\t{coarse[label]}\t{mid[label]}\t{label}\n"
+            levels = "".join(f"\t{labels[number]}" for labels in finer_labels)
+            row = f"{word}\t{counts[word]}\t{share:.2f}\t{shares}\t{coarse[label]}\t{mid[label]}\t{label}{levels}\n"
             gz.write(row.encode("utf-8"))
     return {"tokens": float(n_tokens), "vocabulary": float(len(words))}
 
