@@ -13,8 +13,17 @@ expected at ArMPro dev's share ("acc62"), multilabel and coarse micro-F1 (label 
 out-of-fold scores under the row's gate, as ``train_persuasion`` does), and per-fold paired differences
 of acc62 and AUC against the round-3 stacker (the reference row, always run).
 
+Round 5 adds named vector files (``--vectors KEY=KV ...``) and rows given as '+'-joined block lists
+(``--stack``): ``view-KEY-VIEW-C`` is an out-of-fold vector score (VIEW: ``sif``, ``max``, ``sifmax``,
+``tag``, ``cue``, ``sifx``, ``oov``, ``all``, ``allN``, ``stem...``, ``cluK``; C: a logistic regression's C,
+or ``svmC`` for an RBF support-vector classifier), ``inter:BLOCK`` the product of the n-gram score and a
+block; ``--reference`` takes the paired differences against another row (e.g. round 4's
+``view-w2v-sif-0.01``), and ``--label-vectors KEY`` scores the technique and coarse heads with a per-label
+vector score.
+
 Usage: OMP_NUM_THREADS=1 nice -n 10 python bench/persuasion_stack_experiments.py --cache FILE
-       [--w2v KV] [--only NAME ...]
+       [--w2v KV] [--only NAME ...] [--vectors KEY=KV ...] [--stack BLOCK+BLOCK ...]
+       [--reference ROW] [--label-vectors KEY]
 """
 
 from __future__ import annotations
@@ -289,14 +298,324 @@ def oof_fold_vocabulary_score(
     return out
 
 
+def _dense_head(
+    vectors: np.ndarray,
+    source: np.ndarray,
+    targets: np.ndarray,
+    train: np.ndarray,
+    test: np.ndarray,
+    *,
+    c: float,
+    svm: bool = False,
+) -> np.ndarray:
+    """Raw score on ``test`` of a balanced classifier (logistic regression, or an RBF SVM) fitted on
+    ``train`` over standardised rows and a source column set to 1 at prediction (ArMPro's bias)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.svm import SVC
+
+    mean, std = vectors[train].mean(axis=0), vectors[train].std(axis=0) + 1e-9
+    x = np.hstack([(vectors - mean) / std, source[:, None]])
+    model: Any = (
+        SVC(C=c, kernel="rbf", gamma="scale", class_weight="balanced")
+        if svm
+        else LogisticRegression(C=c, max_iter=3000, class_weight="balanced")
+    )
+    model.fit(x[train], targets[train])
+    shown = x[test].copy()
+    shown[:, -1] = 1.0
+    return np.asarray(model.decision_function(shown))
+
+
+def oof_cluster_score(
+    items: list[P.TrainingItem],
+    core: list[P.TrainingItem],
+    folds: np.ndarray,
+    targets: np.ndarray,
+    source: np.ndarray,
+    path: Path,
+    *,
+    clusters: int,
+    c: float,
+) -> np.ndarray:
+    """Round 5: words as word-vector clusters (k-means over the whole corpus table, fixed seed), a
+    paragraph as its bag of cluster counts (1 + log, L2-normalised), an out-of-fold balanced logistic
+    regression over the bag and a source column."""
+    from gensim.models import KeyedVectors
+    from sklearn.cluster import MiniBatchKMeans
+
+    kv = KeyedVectors.load(str(path))
+    table = np.asarray(kv.vectors, dtype=np.float64)
+    table /= np.linalg.norm(table, axis=1, keepdims=True) + 1e-9
+    kmeans = MiniBatchKMeans(n_clusters=clusters, random_state=0, batch_size=4096, n_init=3)
+    labels = kmeans.fit_predict(table)
+    rows = np.zeros((len(core), clusters))
+    for row, item in enumerate(core):
+        ids = [
+            labels[kv.key_to_index[w]] for w in P._WORD_RE.findall(P.fold(item.text)) if w in kv.key_to_index
+        ]
+        if ids:
+            counts = np.bincount(ids, minlength=clusters).astype(np.float64)
+            counts[counts > 0] = 1 + np.log(counts[counts > 0])
+            rows[row] = counts / np.linalg.norm(counts)
+    out = np.zeros(len(core))
+    for k in sorted(set(folds.tolist())):
+        test, train = folds == k, folds != k
+        out[test] = _dense_head(rows, source, targets, train, test, c=c)
+    return out
+
+
+def oof_view_score(
+    items: list[P.TrainingItem],
+    core: list[P.TrainingItem],
+    tagged: list[np.ndarray],
+    folds: np.ndarray,
+    targets: np.ndarray,
+    source: np.ndarray,
+    path: Path,
+    *,
+    view: str,
+    c: float,
+    min_df: int = 2,
+    svm: bool = False,
+) -> np.ndarray:
+    """Round 5: an out-of-fold vector score over one view of the paragraph, each fold's table cut to
+    words in at least ``min_df`` of its training texts (as ``foldvocab``). Views: ``sif`` (the shipped
+    SIF mean), ``max`` (element-wise max over the words), ``sifmax`` (both, concatenated), ``tag``
+    (SIF weight times the span tagger's out-of-fold probability that the word carries a technique),
+    ``cue`` (SIF mean over the words the cue lexicon covers), ``oov`` (fastText only: the table also
+    keeps training words the corpora lack, their vectors built from character n-grams, weight 1)."""
+    from gensim.models import KeyedVectors
+
+    kv = KeyedVectors.load(str(path))
+    total = sum(kv.get_vecattr(w, "count") for w in kv.index_to_key)
+    extra = [item.text for item in items if item.source not in ("armpro", "araieval")]
+    stemmed = view.startswith("stem")
+    if view == "tag":
+        # the tagger's tokens (words and punctuation), folded as the featuriser folds them
+        words_of = []
+        carry_of = []
+        for item, found in zip(core, tagged, strict=True):
+            tokens = [P._fold_token(item.text[a:b]) for a, b in P.tokenise(item.text)]
+            carrying = 1.0 - found[:, 0] if len(found) else np.zeros(len(tokens))
+            words_of.append(tokens)
+            carry_of.append(np.asarray(carrying, dtype=np.float64))
+    else:
+        words_of = [P._WORD_RE.findall(P.fold(item.text)) for item in core]
+    if view.startswith("stem"):
+        # a table trained on stems (bench/persuasion_w2v.py --stems): words looked up by their stem
+        words_of = [[P._stems(w)[-1] for w in ws] for ws in words_of]
+        view = view[4:] or "sif"
+    if view == "cue":
+        lexicon = P.CueLexicon.load()
+        words_of = [[w for w, cov in zip(ws, lexicon.match(ws), strict=True) if cov] for ws in words_of]
+    extra_words = [P._WORD_RE.findall(P.fold(text)) for text in extra]
+    if stemmed:
+        extra_words = [[P._stems(w)[-1] for w in ws] for ws in extra_words]
+    extra_targets = np.array(
+        [int(item.propagandistic) for item in items if item.source not in ("armpro", "araieval")]
+    )
+    fold_words = [P._WORD_RE.findall(P.fold(item.text)) for item in core]
+    if stemmed:
+        fold_words = [[P._stems(w)[-1] for w in ws] for ws in fold_words]
+    cache: dict[str, np.ndarray] = {}
+
+    def vector(word: str) -> np.ndarray:
+        if word not in cache:
+            cache[word] = np.asarray(kv[word], dtype=np.float16).astype(np.float64)
+        return cache[word]
+
+    def weight(word: str) -> float:
+        if word in kv.key_to_index:
+            return 1e-3 / (1e-3 + kv.get_vecattr(word, "count") / total)
+        return 1.0
+
+    out = np.zeros(len(core))
+    sizes = []
+    dims = kv.vector_size
+    for k in sorted(set(folds.tolist())):
+        test, train = folds == k, folds != k
+        df: Counter[str] = Counter()
+        for words in [w for w, t in zip(fold_words, train, strict=True) if t] + extra_words:
+            df.update(set(words))
+        if view == "oov":
+            vocab = {w for w, n in df.items() if n >= min_df}
+        elif view.startswith("all") and view[3:]:
+            # the N most frequent corpus words (a smaller shipped table)
+            vocab = set(kv.index_to_key[: int(view[3:])])
+        elif view == "all":
+            # upper bound, not shippable as is: every word of every paragraph (fastText: from n-grams)
+            vocab = (
+                {w for ws in words_of for w in ws} if hasattr(kv, "buckets_word") else set(kv.key_to_index)
+            )
+        else:
+            vocab = {w for w, n in df.items() if n >= min_df and w in kv.key_to_index}
+        sizes.append(len(vocab))
+        rows = []
+        for index, words in enumerate(words_of):
+            keep = [i for i, w in enumerate(words) if w in vocab]
+            if not keep:
+                rows.append(np.zeros(2 * dims if view == "sifmax" else dims))
+                continue
+            table = np.asarray([vector(words[i]) for i in keep])
+            weights = np.array([weight(words[i]) for i in keep])
+            if view == "tag":
+                weights = weights * (carry_of[index][keep] + 1e-3)
+            mean = (weights[:, None] * table).sum(axis=0) / weights.sum()
+            if view == "max":
+                rows.append(table.max(axis=0))
+            elif view == "sifmax":
+                rows.append(np.concatenate([mean, table.max(axis=0)]))
+            else:
+                rows.append(mean)
+        vectors = np.asarray(rows)
+        if view == "sifx":
+            # the extra sources' labelled texts (WANLP tweets) also train the head, with their own column
+            extra_rows = []
+            for words in extra_words:
+                known = [w for w in words if w in vocab]
+                if not known:
+                    extra_rows.append(np.zeros(dims))
+                    continue
+                table = np.asarray([vector(w) for w in known])
+                weights = np.array([weight(w) for w in known])
+                extra_rows.append((weights[:, None] * table).sum(axis=0) / weights.sum())
+            both = np.vstack([vectors, np.asarray(extra_rows)])
+            n_extra = len(extra_rows)
+            both_source = np.concatenate([source, np.zeros(n_extra)])
+            column = np.concatenate([np.zeros(len(core)), np.ones(n_extra)])[:, None]
+            both_targets = np.concatenate([targets, extra_targets])
+            both_train = np.concatenate([train, np.ones(n_extra, dtype=bool)])
+            both_test = np.concatenate([test, np.zeros(n_extra, dtype=bool)])
+            out[test] = _dense_head(
+                np.hstack([both, column]), both_source, both_targets, both_train, both_test, c=c
+            )
+            continue
+        out[test] = _dense_head(vectors, source, targets, train, test, c=c, svm=svm)
+    print(json.dumps({"view": view, "path": str(path), "fold_vocabulary_sizes": sizes}), flush=True)
+    return out
+
+
+def label_vector_figures(
+    items: list[P.TrainingItem],
+    core: list[P.TrainingItem],
+    oof: dict[str, np.ndarray],
+    gate: np.ndarray,
+    source: np.ndarray,
+    path: Path,
+    *,
+    c: float,
+    min_df: int = 2,
+) -> dict[str, float]:
+    """Round 5, idea 3: the paragraph vector in the technique and coarse heads. Per label, an
+    out-of-fold balanced logistic regression over the fold-vocabulary SIF vectors (as ``foldvocab``)
+    gives a vector score; a per-label logistic regression fitted on the other folds combines it with
+    the n-gram head's out-of-fold score. Micro-F1 with thresholds tuned on the out-of-fold scores
+    under ``gate`` (as the rows' figures), before and after."""
+    from gensim.models import KeyedVectors
+    from sklearn.linear_model import LogisticRegression
+
+    from marsad.evaluate.persuasion import label_prf
+
+    kv = KeyedVectors.load(str(path))
+    total = sum(kv.get_vecattr(w, "count") for w in kv.index_to_key)
+    folds = oof["fold"]
+    extra = [
+        P._WORD_RE.findall(P.fold(item.text)) for item in items if item.source not in ("armpro", "araieval")
+    ]
+    words_of = [P._WORD_RE.findall(P.fold(item.text)) for item in core]
+    fold_ids = sorted(set(folds.tolist()))
+    per_fold: dict[int, np.ndarray] = {}
+    for k in fold_ids:
+        train = folds != k
+        df: Counter[str] = Counter()
+        for words in [w for w, t in zip(words_of, train, strict=True) if t] + extra:
+            df.update(set(words))
+        vocab = {w for w, n in df.items() if n >= min_df and w in kv.key_to_index}
+        rows = []
+        for words in words_of:
+            known = [w for w in words if w in vocab]
+            if not known:
+                rows.append(np.zeros(kv.vector_size))
+                continue
+            weights = np.array([1e-3 / (1e-3 + kv.get_vecattr(w, "count") / total) for w in known])
+            vec = kv[known].astype(np.float16).astype(np.float64)
+            rows.append((weights[:, None] * vec).sum(axis=0) / weights.sum())
+        per_fold[k] = np.asarray(rows)
+    figures: dict[str, float] = {}
+    for head_name, names_, coarse in (
+        ("techniques", P.TECHNIQUES, False),
+        ("coarse", P.COARSE_CLASSES, True),
+    ):
+        gold = P._label_matrix(core, names_, coarse=coarse)
+        raw = oof[head_name]
+        vector_scores = np.zeros_like(raw)
+        for k in fold_ids:
+            test, train = folds == k, folds != k
+            vectors = per_fold[k]
+            mean, std = vectors[train].mean(axis=0), vectors[train].std(axis=0) + 1e-9
+            x = np.hstack([(vectors - mean) / std, source[:, None]])
+            shown = x[test].copy()
+            shown[:, -1] = 1.0
+            for j in range(raw.shape[1]):
+                if gold[train, j].sum() < 5:
+                    continue
+                model = LogisticRegression(C=c, max_iter=3000, class_weight="balanced")
+                model.fit(x[train], gold[train, j])
+                vector_scores[test, j] = model.decision_function(shown)
+        combined = raw.copy()
+        for k in fold_ids:
+            test, train = folds == k, folds != k
+            for j in range(raw.shape[1]):
+                if gold[train, j].sum() < 5:
+                    continue
+                pair = np.column_stack([raw[:, j], vector_scores[:, j]])
+                model = LogisticRegression(C=1.0, max_iter=1000)
+                model.fit(pair[train], gold[train, j])
+                combined[test, j] = model.decision_function(pair[test])
+        key = "multilabel" if head_name == "techniques" else "coarse"
+        for label, scores in (("", raw), ("+vec", combined)):
+            probabilities = P._sigmoid(scores)
+            thresholds = P._tune_thresholds(probabilities, gold, gate)
+            predicted = P._decode(probabilities, thresholds, gate)
+            figures[key + label] = round(
+                label_prf(P._sets(gold, names_), P._sets(predicted, names_))["micro_f1"], 4
+            )
+    return figures
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=None)
     parser.add_argument("--cache", type=Path, required=True)
     parser.add_argument("--w2v", type=Path, default=None)
     parser.add_argument("--only", nargs="*", default=None)
+    parser.add_argument(
+        "--vectors",
+        nargs="*",
+        default=[],
+        metavar="KEY=KV",
+        help="round 5: named word-vector files for the view-KEY-VIEW-C blocks and stack lists",
+    )
+    parser.add_argument(
+        "--stack",
+        nargs="*",
+        default=[],
+        metavar="BLOCK+BLOCK",
+        help="round 5: extra rows, each a '+'-joined list of block names (e.g. view-ft-sif-0.01+coarse)",
+    )
     parser.add_argument("--top", type=int, default=0, help="keep the N most frequent corpus words")
     parser.add_argument("--dims", type=int, default=0, help="PCA projection of the word vectors")
+    parser.add_argument(
+        "--reference",
+        default="round3",
+        help="row the per-fold differences are taken against ('round3' or a '+'-joined block list)",
+    )
+    parser.add_argument(
+        "--label-vectors",
+        default=None,
+        metavar="KEY",
+        help="round 5: also score the technique/coarse heads with a per-label vector score (under the reference row's gate)",
+    )
     parser.add_argument("--no-labels", action="store_true", help="skip multilabel/coarse figures")
     args = parser.parse_args()
     root = args.data or shared_data()
@@ -323,6 +642,7 @@ def main() -> None:
         "len": lambda: np.log1p([[len(item.text)] for item in core]),
     }
     cached: dict[str, np.ndarray] = {}
+    named = {key: Path(value) for key, value in (entry.split("=", 1) for entry in args.vectors)}
 
     def block(name: str) -> np.ndarray:
         if name not in cached:
@@ -388,6 +708,40 @@ def main() -> None:
                     flush=True,
                 )
                 cached[name] = score[:, None]
+            elif name.startswith("inter:"):
+                # round 5: the product of the n-gram score and another block (an interaction input)
+                cached[name] = base[:, :1] * block(name.split(":", 1)[1])
+            elif name.startswith("view-"):
+                # view-{key}-{view}-{c}: a named vector file (--vectors key=path), one paragraph view
+                _, key, view, c = name.split("-")
+                if view.startswith("clu"):
+                    score = oof_cluster_score(
+                        items, core, folds, y, source, named[key], clusters=int(view[3:]), c=float(c)
+                    )
+                else:
+                    score = oof_view_score(
+                        items,
+                        core,
+                        tagged,
+                        folds,
+                        y,
+                        source,
+                        named[key],
+                        view=view,
+                        c=float(c.removeprefix("svm")),
+                        svm=c.startswith("svm"),
+                    )
+                print(
+                    json.dumps(
+                        {
+                            "block": name,
+                            "auc": round(_auc(targets, score), 4),
+                            "auc_armpro": round(_auc(targets[armpro], score[armpro]), 4),
+                        }
+                    ),
+                    flush=True,
+                )
+                cached[name] = score[:, None]
             elif name.startswith("vec-"):
                 raise KeyError(name)
             else:
@@ -429,9 +783,17 @@ def main() -> None:
                     [f"head-{weighting}-{weight}", "coarse"],
                     Stacker(),
                 )
+    for entry in args.stack:
+        variants[entry] = (entry.split("+"), Stacker())
     if args.only:
-        variants = {k: v for k, v in variants.items() if k in args.only or k == "round3"}
+        variants = {k: v for k, v in variants.items() if k in args.only or k == "round3" or k in args.stack}
 
+    if args.reference != "round3":
+        # round 5: paired differences against another row (e.g. the round-4 shipped stacker)
+        first_names = args.reference.split("+")
+        variants = {args.reference: (first_names, Stacker())} | {
+            k: v for k, v in variants.items() if k != args.reference
+        }
     reference: dict[str, Any] | None = None
     for name, (names, stacker) in variants.items():
         head = [n for n in names if n.startswith("head-")]
@@ -457,6 +819,11 @@ def main() -> None:
         }
         if reference is None:
             reference = {"acc": per_fold_acc, "auc": per_fold_auc}
+            if args.label_vectors:
+                figures = label_vector_figures(
+                    items, core, oof, gate, source, named[args.label_vectors], c=0.01
+                )
+                print(json.dumps({"label_vectors": args.label_vectors, **figures}), flush=True)
         else:
             d_acc = np.subtract(per_fold_acc, reference["acc"])
             d_auc = np.subtract(per_fold_auc, reference["auc"])

@@ -109,7 +109,11 @@ def test_shipped_stacker_uses_the_tagger(model: PersuasionModel) -> None:
     vector_scores = None
     if model.vectors is not None and model.vector_head is not None:
         vector = model.vectors.transform([LOADED])
-        vector_scores = vector @ model.vector_head.weights[:, 0] + model.vector_head.bias[0]
+        columns = [vector @ model.vector_head.weights[:, 0] + model.vector_head.bias[0]]
+        if model.vector_svm is not None:
+            columns.append(model.vector_svm.scores(vector))
+        vector_scores = np.column_stack(columns)
+        assert model.vector_scores([LOADED]) == pytest.approx(vector_scores, abs=1e-5)
     expected = model.stacker.probabilities(stack_features(np.array([raw]), [found], vector_scores))[0, 0]
     assert prediction.score == pytest.approx(expected, abs=1e-6)
     assert prediction.propagandistic == (expected >= model.stacker.thresholds[0])
@@ -144,3 +148,44 @@ def test_vector_head_folds_scaling_and_source_into_one_score() -> None:
     )
     shown = np.hstack([(vectors - mean) / std, np.ones((200, 1))])
     assert vectors @ weights + bias == pytest.approx(reference.decision_function(shown), abs=1e-4)
+
+
+def test_vector_svm_score_matches_scikit_learn() -> None:
+    rng = np.random.default_rng(3)
+    vectors = rng.normal(size=(240, 4)) * [1.0, 5.0, 0.1, 2.0] + [0.0, 3.0, -1.0, 0.0]
+    source = (np.arange(240) % 3 == 0).astype(float)
+    targets = (vectors[:, 0] ** 2 + 0.3 * rng.normal(size=240) > 0.5).astype(int)  # not linear
+    head = P._fit_vector_svm(vectors, targets, source, c=1.0)
+    from sklearn.svm import SVC
+
+    mean, std = vectors.mean(axis=0), vectors.std(axis=0) + 1e-9
+    reference = SVC(C=1.0, kernel="rbf", gamma="scale", class_weight="balanced").fit(
+        np.hstack([(vectors - mean) / std, source[:, None]]), targets
+    )
+    shown = np.hstack([(vectors - mean) / std, np.ones((240, 1))])
+    assert head.scores(vectors) == pytest.approx(reference.decision_function(shown), abs=1e-4)
+    assert head.support.dtype == np.float32 and len(head.dual) == len(head.support)
+    rows = stack_features(
+        np.array([0.5, 1.0]), [np.zeros((0, len(SPAN_CLASSES)))] * 2, np.array([[1.5, -0.2], [0.1, 0.3]])
+    )
+    assert rows.shape == (2, 8) and rows[0, -2:].tolist() == [1.5, -0.2]
+
+
+def test_word_vector_table_of_the_most_frequent_corpus_words() -> None:
+    class Keyed:
+        def __init__(self) -> None:
+            self.index_to_key = ["في", "من", "حرب", "سلام"]
+            self.key_to_index = {word: index for index, word in enumerate(self.index_to_key)}
+            self.vector_size = 2
+
+        def get_vecattr(self, word: str, name: str) -> int:
+            return {"في": 50, "من": 30, "حرب": 15, "سلام": 5}[word]
+
+        def __getitem__(self, words: list[str]) -> np.ndarray:
+            return np.array([[float(self.key_to_index[w]), 1.0] for w in words])
+
+    table = P.word_vectors_for(Keyed(), ["نص لا يهم"], top=3)
+    assert sorted(table.vocabulary) == sorted(["في", "من", "حرب"])
+    assert table.weights[table.vocabulary["حرب"]] == pytest.approx(1e-3 / (1e-3 + 15 / 100))
+    by_texts = P.word_vectors_for(Keyed(), ["حرب سلام", "حرب"], min_df=2)
+    assert list(by_texts.vocabulary) == ["حرب"]

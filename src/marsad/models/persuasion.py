@@ -4,9 +4,10 @@ Paragraph models are linear: word and character n-gram TF-IDF plus counts from t
 cue lexicons (``resources/persuasion_cues/``), one logistic regression per output. Spans come from
 a token classifier (no technique, or one of the 23) whose per-technique thresholds are chosen by
 cross-validation; marked words become spans. The binary probability stacks the n-gram binary score
-with a summary of the token classifier's output and a paragraph-vector score (SIF-weighted mean of
-word2vec vectors trained on the unlabelled news corpora), fitted on cross-validated predictions to
-ArMPro dev's news paragraphs; per-label thresholds are chosen on the same predictions.
+with a summary of the token classifier's output and two paragraph-vector scores (a logistic regression
+and an RBF support-vector classifier over the SIF-weighted mean of word2vec vectors trained on the
+unlabelled news corpora), fitted on cross-validated predictions to ArMPro dev's news paragraphs;
+per-label thresholds are chosen on the same predictions.
 
 The shipped file lives in ``models/data/persuasion/``; ``train_persuasion`` rebuilds it.
 """
@@ -20,7 +21,7 @@ import re
 import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from importlib import resources
 from itertools import pairwise
 from pathlib import Path
@@ -961,14 +962,14 @@ def stack_features(
     binary_scores: np.ndarray, tagged: Sequence[np.ndarray], vector_scores: np.ndarray | None = None
 ) -> np.ndarray:
     """Rows of the stacked binary model: the n-gram head's raw score, then :func:`span_summary`, then
-    (when given) the paragraph-vector head's raw score."""
+    (when given) the paragraph-vector heads' raw scores (one column per head)."""
     rows = np.asarray(
         [[float(score), *span_summary(found)] for score, found in zip(binary_scores, tagged, strict=True)],
         dtype=np.float64,
     ).reshape(len(binary_scores), 4 + len(_SUMMARY_COLUMNS))
     if vector_scores is None:
         return rows
-    return np.hstack([rows, np.asarray(vector_scores, dtype=np.float64).reshape(-1, 1)])
+    return np.hstack([rows, np.asarray(vector_scores, dtype=np.float64).reshape(len(rows), -1)])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -979,20 +980,25 @@ _CORPUS_FIELDS = ("content", "text")
 
 
 class WordVectors:
-    """A small word-vector table (float16; words of the training texts only) and per-word SIF weights.
+    """A small word-vector table and per-word SIF weights.
 
-    A paragraph's vector is the weighted mean of its known folded words' vectors (zeros when none is
-    known). Words come from :func:`fold` and ``\\w+`` as in the n-gram featuriser.
+    Each word's vector is stored as 8-bit codes and one float32 scale (``codes * scale``; the error
+    is at most 0.4% of the row's largest value), half the size of float16. A paragraph's vector is
+    the weighted mean of its known folded words' vectors (zeros when none is known). Words come
+    from :func:`fold` and ``\\w+`` as in the n-gram featuriser.
     """
 
     def __init__(self, words: Sequence[str], vectors: np.ndarray, weights: np.ndarray) -> None:
         self.vocabulary = {word: index for index, word in enumerate(words)}
-        self.vectors = np.asarray(vectors, dtype=np.float16)
+        values = np.asarray(vectors, dtype=np.float32)
+        largest = np.abs(values).max(axis=1) if len(values) else np.zeros(0, dtype=np.float32)
+        self.scales = np.where(largest > 0, largest / 127.0, 1.0).astype(np.float32)
+        self.codes = np.rint(values / self.scales[:, None]).astype(np.int8)
         self.weights = np.asarray(weights, dtype=np.float32)
 
     @property
     def size(self) -> int:
-        return int(self.vectors.shape[1])
+        return int(self.codes.shape[1])
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
@@ -1004,9 +1010,8 @@ class WordVectors:
         texts' folded words when already found (as :meth:`ParagraphFeaturizer.parts` finds them)."""
         table = self.__dict__.get("_table")
         if table is None:
-            # float32 copy made once per process (converting the float16 table per call costs more
-            # than the rest of the work)
-            table = self._table = self.vectors.astype(np.float32)
+            # float32 table made once per process (decoding per call costs more than the rest)
+            table = self._table = self.codes.astype(np.float32) * self.scales[:, None]
         vocabulary = self.vocabulary
         rows = np.zeros((len(texts), self.size), dtype=np.float32)
         for row, text in enumerate(texts):
@@ -1023,9 +1028,22 @@ def corpus_paths(data_dir: Path) -> list[Path]:
     return sorted((data_dir / "corpora").glob("*/*.jsonl.gz"))
 
 
-def train_word2vec(paths: Sequence[Path], *, size: int = 100, epochs: int = 5, min_count: int = 5) -> Any:
+def train_word2vec(
+    paths: Sequence[Path],
+    *,
+    size: int = 100,
+    epochs: int = 5,
+    min_count: int = 5,
+    window: int = 5,
+    subwords: bool = False,
+    bucket: int = 2_000_000,
+    stems: bool = False,
+) -> Any:
     """Word2vec (CBOW, window 5) on the folded words of the corpora's paragraphs; one worker thread
-    and fixed seeds, so deterministic. Returns gensim ``KeyedVectors`` (needs the ``train`` extra)."""
+    and fixed seeds, so deterministic. ``subwords``: fastText instead (CBOW, character 3-5-grams
+    hashed into ``bucket`` rows), whose vectors also cover words the corpora lack. ``stems``: each
+    word replaced by its form without stacked proclitics (the shortest of :func:`_stems`).
+    Returns gensim ``KeyedVectors`` (needs the ``train`` extra)."""
     import gzip
     import tempfile
     import zlib
@@ -1043,12 +1061,34 @@ def train_word2vec(paths: Sequence[Path], *, size: int = 100, epochs: int = 5, m
                         text = next((record[f] for f in _CORPUS_FIELDS if isinstance(record.get(f), str)), "")
                         for paragraph in text.split("\n"):
                             words = _WORD_RE.findall(fold(paragraph))
+                            if stems:
+                                words = [_stems(word)[-1] for word in words]
                             if len(words) >= 3:
                                 out.write(" ".join(words) + "\n")
+        if subwords:
+            from gensim.models import FastText
+
+            fasttext = FastText(
+                LineSentence(str(corpus), max_sentence_length=10_000),
+                vector_size=size,
+                window=window,
+                min_count=min_count,
+                sg=0,
+                negative=5,
+                epochs=epochs,
+                workers=1,
+                seed=1,
+                min_n=3,
+                max_n=5,
+                bucket=bucket,
+                hashfxn=lambda text: zlib.crc32(text.encode("utf-8")),
+                sorted_vocab=True,
+            )
+            return fasttext.wv
         model = Word2Vec(
             LineSentence(str(corpus), max_sentence_length=10_000),
             vector_size=size,
-            window=5,
+            window=window,
             min_count=min_count,
             sg=0,
             negative=5,
@@ -1061,12 +1101,16 @@ def train_word2vec(paths: Sequence[Path], *, size: int = 100, epochs: int = 5, m
     return model.wv
 
 
-def word_vectors_for(keyed: Any, texts: Iterable[str], *, min_df: int = 2) -> WordVectors:
-    """The table shipped with the model: vectors of the words in at least ``min_df`` of ``texts``."""
-    df: Counter[str] = Counter()
-    for text in texts:
-        df.update(set(_WORD_RE.findall(fold(text))))
-    words = sorted(word for word, count in df.items() if count >= min_df and word in keyed.key_to_index)
+def word_vectors_for(keyed: Any, texts: Iterable[str], *, min_df: int = 2, top: int = 0) -> WordVectors:
+    """The table shipped with the model: vectors of the ``top`` most frequent corpus words when
+    ``top`` > 0 (``texts`` unused), else of the words in at least ``min_df`` of ``texts``."""
+    if top > 0:
+        words = sorted(keyed.index_to_key[:top])
+    else:
+        df: Counter[str] = Counter()
+        for text in texts:
+            df.update(set(_WORD_RE.findall(fold(text))))
+        words = sorted(word for word, count in df.items() if count >= min_df and word in keyed.key_to_index)
     total = float(sum(keyed.get_vecattr(word, "count") for word in keyed.index_to_key))
     weights = np.array([_SIF_A / (_SIF_A + keyed.get_vecattr(word, "count") / total) for word in words])
     vectors = np.asarray(keyed[words], dtype=np.float32) if words else np.zeros((0, keyed.vector_size))
@@ -1088,6 +1132,61 @@ def _fit_vector_head(
     weights = coef[:-1] / std
     bias = float(model.intercept_[0]) + float(coef[-1]) - float(mean @ weights)
     return weights.astype(np.float32), bias
+
+
+@dataclass
+class _KernelHead:
+    """An RBF support-vector score over standardised paragraph vectors with the source column set to 1
+    (ArMPro's bias): ``sum_i dual_i * exp(-gamma * |x - support_i|^2) + bias``."""
+
+    mean: np.ndarray  # (dims,) float32
+    std: np.ndarray  # (dims,) float32
+    support: np.ndarray  # (vectors, dims + 1) float32, standardised, source column last
+    dual: np.ndarray  # (vectors,) float32
+    gamma: float
+    bias: float
+
+    def __getstate__(self) -> tuple[None, dict[str, Any]]:
+        # the fields only, not the cached squared norms (the layout of a slotted class's state)
+        return None, {item.name: getattr(self, item.name) for item in fields(self)}
+
+    def __setstate__(self, state: tuple[None, dict[str, Any]]) -> None:
+        for name, value in state[1].items():
+            setattr(self, name, value)
+
+    def scores(self, vectors: np.ndarray) -> np.ndarray:
+        norms = self.__dict__.get("_norms")
+        if norms is None:
+            # once per process: the support vectors' squared norms
+            norms = self._norms = (self.support * self.support).sum(axis=1)
+        x = np.hstack(
+            [
+                (np.asarray(vectors, dtype=np.float32) - self.mean) / self.std,
+                np.ones((len(vectors), 1), dtype=np.float32),
+            ]
+        )
+        distances = (x * x).sum(axis=1)[:, None] + norms[None, :] - 2.0 * (x @ self.support.T)
+        kernel = np.exp(-self.gamma * np.maximum(distances, 0.0))
+        return np.asarray(kernel @ self.dual + self.bias, dtype=np.float64)
+
+
+def _fit_vector_svm(vectors: np.ndarray, targets: np.ndarray, source: np.ndarray, *, c: float) -> _KernelHead:
+    """Balanced RBF support-vector classifier (gamma "scale") over standardised paragraph vectors and
+    a raw source column; scored with the source column set to 1 (ArMPro's bias)."""
+    from sklearn.svm import SVC
+
+    mean, std = vectors.mean(axis=0), vectors.std(axis=0) + 1e-9
+    features = np.hstack([(vectors - mean) / std, source.reshape(-1, 1)])
+    model = SVC(C=c, kernel="rbf", gamma="scale", class_weight="balanced")
+    model.fit(features, targets)
+    return _KernelHead(
+        mean.astype(np.float32),
+        std.astype(np.float32),
+        np.asarray(model.support_vectors_, dtype=np.float32),
+        np.asarray(model.dual_coef_[0], dtype=np.float32),
+        float(model._gamma),
+        float(model.intercept_[0]),
+    )
 
 
 _SPAN_GRID = (0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7, 1.01)
@@ -1264,6 +1363,8 @@ class PersuasionModel:
         # Present in bundles trained with ``word_vectors``: a third stacker input.
         self.vectors: WordVectors | None = bundle.get("vectors")
         self.vector_head: _LinearHead | None = bundle.get("vector_head")
+        # Present in round-5 bundles: a fourth stacker input over the same paragraph vectors.
+        self.vector_svm: _KernelHead | None = bundle.get("vector_svm")
         self.metadata: dict[str, Any] = bundle.get("metadata", {})
         # The three heads as one matrix: one sparse product per call instead of three.
         heads = (self.binary, self.techniques, self.coarse)
@@ -1288,6 +1389,18 @@ class PersuasionModel:
             raise error("E204", f"persuasion model not found in {model_dir}", input=str(model_dir))
         return cls(joblib.load(bundle_path))
 
+    def vector_scores(
+        self, paragraphs: Sequence[str], *, words: Sequence[list[str]] | None = None
+    ) -> np.ndarray | None:
+        """The paragraph-vector heads' raw scores, one column per head (None without word vectors)."""
+        if self.vectors is None or self.vector_head is None:
+            return None
+        vectors = self.vectors.transform(paragraphs, words=words)
+        columns = [vectors @ self.vector_head.weights[:, 0] + self.vector_head.bias[0]]
+        if self.vector_svm is not None:
+            columns.append(self.vector_svm.scores(vectors))
+        return np.column_stack(columns)
+
     def predict(self, paragraphs: list[str], *, spans: bool = True) -> list[ParagraphPrediction]:
         """Score each paragraph; ``spans=False`` skips the span tagger."""
         if not paragraphs:
@@ -1300,12 +1413,7 @@ class PersuasionModel:
         tagged: list[tuple[list[tuple[int, int]], np.ndarray]] | None = None
         if self.stacker is not None and self.tagger is not None:
             tagged = self.tagger.probabilities(paragraphs)
-            vector_scores = None
-            if self.vectors is not None and self.vector_head is not None:
-                vector_scores = (
-                    self.vectors.transform(paragraphs, words=words) @ self.vector_head.weights[:, 0]
-                    + self.vector_head.bias[0]
-                )
+            vector_scores = self.vector_scores(paragraphs, words=words)
             features = stack_features(raw[:, first], [found for _, found in tagged], vector_scores)
             binary = self.stacker.probabilities(features)[:, 0]
             gate = binary >= self.stacker.thresholds[0]
@@ -1392,9 +1500,16 @@ class TrainOptions:
     # vectors trained on the unlabelled corpora, ``corpora/`` of the shared data; needs gensim).
     word_vectors: bool = True
     vector_size: int = 100
-    vector_epochs: int = 5
-    vector_min_df: int = 2  # words kept in the shipped table: in at least this many training texts
+    vector_epochs: int = 10  # round 5: 10 epochs, window 10 (round 4: 5 and 5)
+    vector_window: int = 10
+    # Words in the shipped table: the ``vector_top`` most frequent corpus words (round 5), or, when 0,
+    # the words in at least ``vector_min_df`` training texts (round 4).
+    vector_top: int = 15_000
+    vector_min_df: int = 2
     c_vectors: float = 0.01
+    # Round 5: a fourth stacker input, an RBF support-vector score over the same paragraph vectors
+    # (its C; 0: none).
+    c_vector_svm: float = 1.0
 
 
 def _core(items: Sequence[TrainingItem]) -> np.ndarray:
@@ -1510,24 +1625,35 @@ def tagger_cross_validate(
 def vector_cross_validate(
     items: Sequence[TrainingItem], oof: dict[str, np.ndarray], keyed: Any, options: TrainOptions
 ) -> np.ndarray:
-    """Out-of-fold raw scores of the paragraph-vector head in the folds of ``oof``: each fold's table
-    keeps the words of the other folds' texts and the extra sources (as the shipped table keeps the
-    training texts' words), and its head learns from the other folds' news paragraphs."""
+    """Out-of-fold raw scores of the paragraph-vector heads in the folds of ``oof`` (one column per
+    head: the logistic regression, then the support-vector score when ``c_vector_svm`` > 0). With
+    ``vector_top`` the table is the corpus's most frequent words (no training text chooses it);
+    otherwise each fold's table keeps the words of the other folds' texts and the extra sources (as
+    the shipped table keeps the training texts' words). The heads learn from the other folds' news
+    paragraphs."""
     core_index = oof["index"]
     core = [items[int(i)] for i in core_index]
     extra = [item.text for item in items if item.source not in ("armpro", "araieval")]
     targets = np.array([int(item.propagandistic) for item in core])
     source = np.array([float(item.source == options.prior_source) for item in core])
-    out = np.zeros(len(core))
+    out = np.zeros((len(core), 2 if options.c_vector_svm > 0 else 1))
+    vectors = None
     for fold_id in sorted(set(oof["fold"].tolist())):
         inside = oof["fold"] == fold_id
         train = np.flatnonzero(~inside)
-        table = word_vectors_for(
-            keyed, [core[int(i)].text for i in train] + extra, min_df=options.vector_min_df
-        )
-        vectors = table.transform([item.text for item in core]).astype(np.float64)
+        if vectors is None or not options.vector_top:
+            table = word_vectors_for(
+                keyed,
+                [core[int(i)].text for i in train] + extra,
+                min_df=options.vector_min_df,
+                top=options.vector_top,
+            )
+            vectors = table.transform([item.text for item in core]).astype(np.float64)
         weights, bias = _fit_vector_head(vectors[train], targets[train], source[train], c=options.c_vectors)
-        out[inside] = vectors[inside] @ weights + bias
+        out[inside, 0] = vectors[inside] @ weights + bias
+        if options.c_vector_svm > 0:
+            svm = _fit_vector_svm(vectors[train], targets[train], source[train], c=options.c_vector_svm)
+            out[inside, 1] = svm.scores(vectors[inside])
     return out
 
 
@@ -1745,7 +1871,9 @@ def train_persuasion(*, data_dir: Path, out_dir: Path, options: TrainOptions | N
         corpora = corpus_paths(folder.parent) or corpus_paths(data_dir)
         if not corpora:
             raise error("E101", f"unlabelled corpora not found under {data_dir}", input=str(data_dir))
-        keyed = train_word2vec(corpora, size=options.vector_size, epochs=options.vector_epochs)
+        keyed = train_word2vec(
+            corpora, size=options.vector_size, epochs=options.vector_epochs, window=options.vector_window
+        )
         oof["vectors"] = vector_cross_validate(items, oof, keyed, options)
     chosen = choose_calibration(
         oof,
@@ -1775,16 +1903,22 @@ def train_persuasion(*, data_dir: Path, out_dir: Path, options: TrainOptions | N
         )
     table: WordVectors | None = None
     vector_head: _LinearHead | None = None
+    vector_svm: _KernelHead | None = None
     if keyed is not None:
-        # The table keeps the words of every training text; the head learns from the news paragraphs.
-        table = word_vectors_for(keyed, [item.text for item in items], min_df=options.vector_min_df)
-        core = [items[int(i)] for i in oof["index"]]
-        vector_weights, vector_bias = _fit_vector_head(
-            table.transform([item.text for item in core]).astype(np.float64),
-            np.array([int(item.propagandistic) for item in core]),
-            np.array([float(item.source == options.prior_source) for item in core]),
-            c=options.c_vectors,
+        # The table: the corpus's most frequent words (or every training text's); the heads learn
+        # from the news paragraphs.
+        table = word_vectors_for(
+            keyed, [item.text for item in items], min_df=options.vector_min_df, top=options.vector_top
         )
+        core = [items[int(i)] for i in oof["index"]]
+        core_vectors = table.transform([item.text for item in core]).astype(np.float64)
+        core_targets = np.array([int(item.propagandistic) for item in core])
+        core_source = np.array([float(item.source == options.prior_source) for item in core])
+        vector_weights, vector_bias = _fit_vector_head(
+            core_vectors, core_targets, core_source, c=options.c_vectors
+        )
+        if options.c_vector_svm > 0:
+            vector_svm = _fit_vector_svm(core_vectors, core_targets, core_source, c=options.c_vector_svm)
         vector_head = _LinearHead(
             ("propagandistic",), vector_weights[:, None], np.array([vector_bias]), np.array([np.inf])
         )
@@ -1807,7 +1941,14 @@ def train_persuasion(*, data_dir: Path, out_dir: Path, options: TrainOptions | N
         "stacker_bias": float(chosen["stacker"][1]) if "stacker" in chosen else None,
         "word_vectors": None
         if keyed is None or table is None
-        else {"corpus_vocabulary": len(keyed), "table_words": len(table.vocabulary), "size": table.size},
+        else {
+            "corpus_vocabulary": len(keyed),
+            "table_words": len(table.vocabulary),
+            "size": table.size,
+            "window": options.vector_window,
+            "epochs": options.vector_epochs,
+            "support_vectors": 0 if vector_svm is None else len(vector_svm.dual),
+        },
     }
     # Span tagger: decoding thresholds and gap chosen on its out-of-fold ArMPro predictions (same folds).
     rows = [row for row, index in enumerate(oof["index"]) if items[int(index)].source == "armpro"]
@@ -1845,6 +1986,7 @@ def train_persuasion(*, data_dir: Path, out_dir: Path, options: TrainOptions | N
         "gate_spans": options.gate_spans,
         "vectors": table,
         "vector_head": vector_head,
+        "vector_svm": vector_svm,
     }
     bundle["metadata"] = metadata
     joblib.dump(bundle, out_dir / MODEL_FILE, compress=("xz", 6))
