@@ -644,6 +644,15 @@ def main() -> None:
     cached: dict[str, np.ndarray] = {}
     named = {key: Path(value) for key, value in (entry.split("=", 1) for entry in args.vectors)}
 
+    def keep(name: str, score: np.ndarray) -> None:
+        """Print a block's AUC (all paragraphs, ArMPro's) and cache it as a stacker column."""
+        auc = {
+            "auc": round(_auc(targets, score), 4),
+            "auc_armpro": round(_auc(targets[armpro], score[armpro]), 4),
+        }
+        print(json.dumps({"block": name, **auc}), flush=True)
+        cached[name] = score[:, None]
+
     def block(name: str) -> np.ndarray:
         if name not in cached:
             if name.startswith("w2v"):
@@ -656,18 +665,7 @@ def main() -> None:
                         [i.text for i in core], args.w2v, weighting=weighting, top=args.top, dims=args.dims
                     )
                 score = oof_dense_score(cached[vectors_key], y, folds, source, c=float(c), kind=kind)
-                auc_all = _auc(targets, score)
-                print(
-                    json.dumps(
-                        {
-                            "block": name,
-                            "auc": round(auc_all, 4),
-                            "auc_armpro": round(_auc(targets[armpro], score[armpro]), 4),
-                        }
-                    ),
-                    flush=True,
-                )
-                cached[name] = score[:, None]
+                keep(name, score)
             elif name.startswith("head-"):
                 # head-{mean|sif}-{weight}: the n-gram head refitted with the paragraph vector appended
                 _, weighting, weight = name.split("-")
@@ -679,17 +677,7 @@ def main() -> None:
                     )
                 dense = {item.text: row for item, row in zip(core, cached[vectors_key], strict=True)}
                 score = oof_head_with_dense(items, oof, dense, weight=float(weight))
-                print(
-                    json.dumps(
-                        {
-                            "block": name,
-                            "auc": round(_auc(targets, score), 4),
-                            "auc_armpro": round(_auc(targets[armpro], score[armpro]), 4),
-                        }
-                    ),
-                    flush=True,
-                )
-                cached[name] = score[:, None]
+                keep(name, score)
             elif name.startswith("foldvocab-"):
                 # foldvocab-{min_df}-{c}-{top}
                 _, min_df, c, top = name.split("-")
@@ -697,17 +685,7 @@ def main() -> None:
                 score = oof_fold_vocabulary_score(
                     items, core, folds, y, source, args.w2v, min_df=int(min_df), c=float(c), top=int(top)
                 )
-                print(
-                    json.dumps(
-                        {
-                            "block": name,
-                            "auc": round(_auc(targets, score), 4),
-                            "auc_armpro": round(_auc(targets[armpro], score[armpro]), 4),
-                        }
-                    ),
-                    flush=True,
-                )
-                cached[name] = score[:, None]
+                keep(name, score)
             elif name.startswith("inter:"):
                 # round 5: the product of the n-gram score and another block (an interaction input)
                 cached[name] = base[:, :1] * block(name.split(":", 1)[1])
@@ -731,17 +709,7 @@ def main() -> None:
                         c=float(c.removeprefix("svm")),
                         svm=c.startswith("svm"),
                     )
-                print(
-                    json.dumps(
-                        {
-                            "block": name,
-                            "auc": round(_auc(targets, score), 4),
-                            "auc_armpro": round(_auc(targets[armpro], score[armpro]), 4),
-                        }
-                    ),
-                    flush=True,
-                )
-                cached[name] = score[:, None]
+                keep(name, score)
             elif name.startswith("vec-"):
                 raise KeyError(name)
             else:

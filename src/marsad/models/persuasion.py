@@ -1065,39 +1065,26 @@ def train_word2vec(
                                 words = [_stems(word)[-1] for word in words]
                             if len(words) >= 3:
                                 out.write(" ".join(words) + "\n")
+        # CBOW, one worker thread, fixed seed and hash: deterministic
+        settings: dict[str, Any] = {
+            "vector_size": size,
+            "window": window,
+            "min_count": min_count,
+            "sg": 0,
+            "negative": 5,
+            "epochs": epochs,
+            "workers": 1,
+            "seed": 1,
+            "hashfxn": lambda text: zlib.crc32(text.encode("utf-8")),
+            "sorted_vocab": True,
+        }
+        sentences = LineSentence(str(corpus), max_sentence_length=10_000)
         if subwords:
             from gensim.models import FastText
 
-            fasttext = FastText(
-                LineSentence(str(corpus), max_sentence_length=10_000),
-                vector_size=size,
-                window=window,
-                min_count=min_count,
-                sg=0,
-                negative=5,
-                epochs=epochs,
-                workers=1,
-                seed=1,
-                min_n=3,
-                max_n=5,
-                bucket=bucket,
-                hashfxn=lambda text: zlib.crc32(text.encode("utf-8")),
-                sorted_vocab=True,
-            )
+            fasttext = FastText(sentences, min_n=3, max_n=5, bucket=bucket, **settings)
             return fasttext.wv
-        model = Word2Vec(
-            LineSentence(str(corpus), max_sentence_length=10_000),
-            vector_size=size,
-            window=window,
-            min_count=min_count,
-            sg=0,
-            negative=5,
-            epochs=epochs,
-            workers=1,
-            seed=1,
-            hashfxn=lambda text: zlib.crc32(text.encode("utf-8")),
-            sorted_vocab=True,
-        )
+        model = Word2Vec(sentences, **settings)
     return model.wv
 
 
