@@ -245,6 +245,21 @@ def paragraph_vectors(
     return np.asarray(rows)
 
 
+def _sif_rows(words_of: list[list[str]], vocab: set[str], kv: Any, total: float) -> np.ndarray:
+    """Each paragraph's SIF-weighted mean of its known words' vectors (rounded to float16 first, as the
+    round-4 table stored them); zeros when no word is known."""
+    rows = []
+    for words in words_of:
+        known = [w for w in words if w in vocab]
+        if not known:
+            rows.append(np.zeros(kv.vector_size))
+            continue
+        weights = np.array([1e-3 / (1e-3 + kv.get_vecattr(w, "count") / total) for w in known])
+        vec = kv[known].astype(np.float16).astype(np.float64)
+        rows.append((weights[:, None] * vec).sum(axis=0) / weights.sum())
+    return np.asarray(rows)
+
+
 def oof_fold_vocabulary_score(
     items: list[P.TrainingItem],
     core: list[P.TrainingItem],
@@ -277,16 +292,7 @@ def oof_fold_vocabulary_score(
             df.update(set(words))
         vocab = {w for w, n in df.items() if n >= min_df and w in kv.key_to_index and w in allowed}
         sizes.append(len(vocab))
-        rows = []
-        for words in words_of:
-            known = [w for w in words if w in vocab]
-            if not known:
-                rows.append(np.zeros(kv.vector_size))
-                continue
-            weights = np.array([1e-3 / (1e-3 + kv.get_vecattr(w, "count") / total) for w in known])
-            vec = kv[known].astype(np.float16).astype(np.float64)
-            rows.append((weights[:, None] * vec).sum(axis=0) / weights.sum())
-        vectors = np.asarray(rows)
+        vectors = _sif_rows(words_of, vocab, kv, total)
         mean, std = vectors[train].mean(axis=0), vectors[train].std(axis=0) + 1e-9
         x = np.hstack([(vectors - mean) / std, source[:, None]])
         model = LogisticRegression(C=c, max_iter=3000, class_weight="balanced")
@@ -531,16 +537,7 @@ def label_vector_figures(
         for words in [w for w, t in zip(words_of, train, strict=True) if t] + extra:
             df.update(set(words))
         vocab = {w for w, n in df.items() if n >= min_df and w in kv.key_to_index}
-        rows = []
-        for words in words_of:
-            known = [w for w in words if w in vocab]
-            if not known:
-                rows.append(np.zeros(kv.vector_size))
-                continue
-            weights = np.array([1e-3 / (1e-3 + kv.get_vecattr(w, "count") / total) for w in known])
-            vec = kv[known].astype(np.float16).astype(np.float64)
-            rows.append((weights[:, None] * vec).sum(axis=0) / weights.sum())
-        per_fold[k] = np.asarray(rows)
+        per_fold[k] = _sif_rows(words_of, vocab, kv, total)
     figures: dict[str, float] = {}
     for head_name, names_, coarse in (
         ("techniques", P.TECHNIQUES, False),
