@@ -220,9 +220,19 @@ _STEM_CACHE: dict[str, tuple[str, ...]] = {}
 _CACHE_LIMIT = 300_000
 
 
+# The same mapping for re.sub, which is faster than str.translate on Arabic text (most characters
+# stay as they are, and translate looks each one up).
+_FOLD_CHARACTERS: dict[str, str] = {chr(code): target or "" for code, target in _FOLD_TABLE.items()}
+_FOLD_RE = re.compile("[" + "".join(map(re.escape, _FOLD_CHARACTERS)) + "]")
+
+
+def _fold_match(match: re.Match[str]) -> str:
+    return _FOLD_CHARACTERS[match.group()]
+
+
 def fold(text: str) -> str:
     """Unify alef, ya, ta marbuta and hamza carriers and drop diacritics, for features only."""
-    return text.translate(_FOLD_TABLE).lower()
+    return _FOLD_RE.sub(_fold_match, text).lower()
 
 
 _FOLD_CACHE: dict[str, str] = {}
@@ -310,44 +320,73 @@ class CueLexicon:
     def match(self, words: Sequence[str]) -> list[list[int]]:
         """For each folded word, the categories of the cue phrases that cover it."""
         covered: list[list[int]] = [[] for _ in words]
-        cache = self._candidates
-        for position, word in enumerate(words):
-            candidates = cache.get(word)
-            if candidates is None:
-                if len(cache) >= _CACHE_LIMIT:
-                    cache.clear()
-                candidates = [found for stem in _stems(word) for found in self._index.get(stem, ())]
-                cache[word] = candidates
-            if candidates:
-                for category, rest in candidates:
-                    end = position + 1 + len(rest)
-                    if not rest or tuple(words[position + 1 : end]) == rest:
-                        for inside in range(position, end):
-                            covered[inside].append(category)
+        for position, categories in self.covering(words).items():
+            covered[position] = categories
         return covered
 
+    def covering(self, words: Sequence[str]) -> dict[int, list[int]]:
+        """:meth:`match` for the covered words only: position -> categories (non-empty)."""
+        cache = self._candidates
+        looked = list(map(cache.get, words))
+        if None in looked:
+            # Look up every word again, in order, as the cache was filled (and cleared) before.
+            for position, word in enumerate(words):
+                candidates = cache.get(word)
+                if candidates is None:
+                    if len(cache) >= _CACHE_LIMIT:
+                        cache.clear()
+                    candidates = [found for stem in _stems(word) for found in self._index.get(stem, ())]
+                    cache[word] = candidates
+                looked[position] = candidates
+        covered: dict[int, list[int]] = {}
+        for position in [position for position, candidates in enumerate(looked) if candidates]:
+            for category, rest in looked[position]:  # type: ignore[union-attr]
+                end = position + 1 + len(rest)
+                if not rest or tuple(words[position + 1 : end]) == rest:
+                    for inside in range(position, end):
+                        covered.setdefault(inside, []).append(category)
+        return covered
 
-_EXCLAIM_RE = re.compile(r"[!！]")
-_QUESTION_RE = re.compile(r"[?؟]")
-_QUOTE_RE = re.compile(r"[\"«»“”]")
+    def same_phrases(self, other: CueLexicon) -> bool:
+        """Whether ``other`` holds the same categories and phrases (so matches agree)."""
+        return self.categories == other.categories and self._index == other._index
 
 
-def cue_features(text: str, lexicon: CueLexicon, *, folded: str | None = None) -> list[float]:
-    """Dense per-paragraph counts: cue categories, punctuation, repetition, length (all log-scaled)."""
+# Counted one character at a time (str.count is faster than a regular expression).
+_EXCLAIMS = "!！"
+_QUESTIONS = "?؟"
+_QUOTES = '"«»“”'
+
+
+def _count_chars(text: str, characters: str) -> int:
+    return sum(text.count(character) for character in characters)
+
+
+def cue_features(
+    text: str,
+    lexicon: CueLexicon,
+    *,
+    folded: str | None = None,
+    matched: tuple[list[str], dict[int, list[int]]] | None = None,
+) -> list[float]:
+    """Dense per-paragraph counts: cue categories, punctuation, repetition, length (all log-scaled).
+
+    ``matched``: folded tokens and their :meth:`CueLexicon.covering` under the same phrases (as
+    :meth:`SpanTagger.tables` finds them), reused when they are this text's tokens."""
     folded = fold(text) if folded is None else folded
     words = _TOKEN_RE.findall(folded)
-    covered = lexicon.match(words)
+    covered = matched[1] if matched is not None and matched[0] == words else lexicon.covering(words)
     counts = [0] * len(lexicon.categories)
-    for categories in covered:
+    for categories in covered.values():
         for category in set(categories):
             counts[category] += 1
-    content = Counter(word for word in words if len(word) >= 4)
+    content = Counter([word for word in words if len(word) >= 4])
     repeated = max(content.values(), default=0)
     values = [math.log1p(count) for count in counts]
     values += [
-        math.log1p(len(_EXCLAIM_RE.findall(text))),
-        math.log1p(len(_QUESTION_RE.findall(text))),
-        math.log1p(len(_QUOTE_RE.findall(text))),
+        math.log1p(_count_chars(text, _EXCLAIMS)),
+        math.log1p(_count_chars(text, _QUESTIONS)),
+        math.log1p(_count_chars(text, _QUOTES)),
         math.log1p(max(repeated - 1, 0)),
         math.log1p(len(words)) / 5.0,
     ]
@@ -517,6 +556,7 @@ class ParagraphFeaturizer:
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state["_char_cache"] = {}
+        state.pop("_bigrams", None)  # made again from the vocabulary
         return state
 
     @property
@@ -549,6 +589,7 @@ class ParagraphFeaturizer:
             setattr(self, f"{block}_idf", idf)
         self.idf = np.concatenate([self.word_idf, self.char_idf])
         self._char_cache = {}
+        self.__dict__.pop("_bigrams", None)
         return self
 
     def _char_ids(self, word: str) -> np.ndarray:
@@ -565,44 +606,98 @@ class ParagraphFeaturizer:
             self._char_cache[word] = ids
         return ids
 
+    def _bigram_columns(self) -> dict[tuple[str, str], int]:
+        """Word-bigram columns keyed by the pair of words (no joined string to build per look-up)."""
+        bigrams = self.__dict__.get("_bigrams")
+        if bigrams is None:
+            bigrams = {}
+            for term, column in self.word_vocabulary.items():
+                pair = term.split(" ")
+                if len(pair) == 2:
+                    bigrams[pair[0], pair[1]] = column
+            self._bigrams = bigrams
+        return bigrams
+
     def parts(
-        self, texts: Sequence[str], *, words_out: list[list[str]] | None = None
+        self,
+        texts: Sequence[str],
+        *,
+        words_out: list[list[str]] | None = None,
+        folded: Sequence[str] | None = None,
+        matched: Sequence[tuple[list[str], dict[int, list[int]]]] | None = None,
     ) -> tuple[Any, np.ndarray | None]:
         """The TF-IDF rows (CSR, float32, word block then character block) and the dense cue rows;
-        each text's folded words are appended to ``words_out`` when given."""
+        each text's folded words are appended to ``words_out`` when given. ``folded``: the texts'
+        :func:`fold`, when already made; ``matched``: each text's cue matches (see :func:`cue_features`)."""
         from scipy import sparse
 
-        word_vocabulary = self.word_vocabulary
+        values, columns, indptr, cues = self._rows(texts, words_out=words_out, folded=folded, matched=matched)
+        tfidf = sparse.csr_matrix(
+            (values, columns, indptr), shape=(len(texts), len(self.idf)), dtype=np.float32
+        )
+        return tfidf, cues
+
+    def _rows(
+        self,
+        texts: Sequence[str],
+        *,
+        words_out: list[list[str]] | None,
+        folded: Sequence[str] | None,
+        matched: Sequence[tuple[list[str], dict[int, list[int]]]] | None,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+        """:meth:`parts` with the TF-IDF rows as CSR arrays: values, columns, row pointers."""
+        word_get = self.word_vocabulary.get
+        bigram_get = self._bigram_columns().get
+        char_cache = self._char_cache
         char_ids = self._char_ids
+        width = self._width
         pieces: list[np.ndarray] = []
         cue_rows: list[list[float]] = []
         for row, text in enumerate(texts):
-            folded = fold(text)
-            words = _WORD_RE.findall(folded)
+            folded_text = fold(text) if folded is None else folded[row]
+            words = _WORD_RE.findall(folded_text)
             if words_out is not None:
                 words_out.append(words)
             # Segment 2*row holds the text's word terms, 2*row + 1 its character n-grams; keys are
-            # segment * width + column, so one sort counts every term of every text.
-            word_terms = [word_vocabulary[t] for t in self._word_terms(words) if t in word_vocabulary]
-            pieces.append(np.asarray(word_terms, dtype=np.int64) + 2 * row * self._width)
+            # segment * width + column, so one sort counts every term of every text. Only the
+            # multiset of keys matters, not their order.
+            word_terms = [column for column in map(word_get, words) if column is not None]
+            word_terms += [column for column in map(bigram_get, pairwise(words)) if column is not None]
+            pieces.append(np.asarray(word_terms, dtype=np.int64) + 2 * row * width)
             if words:
-                pieces.append(
-                    np.concatenate([char_ids(word) for word in words]) + (2 * row + 1) * self._width
-                )
+                try:
+                    grams = list(map(char_cache.__getitem__, words))
+                except KeyError:  # a word not seen yet: look every word up as before
+                    grams = [char_ids(word) for word in words]
+                pieces.append(np.concatenate(grams) + (2 * row + 1) * width)
             if self.lexicon is not None:
-                cue_rows.append(cue_features(text, self.lexicon, folded=folded))
-        keys, counts = np.unique(np.concatenate(pieces), return_counts=True)
-        segments, columns = np.divmod(keys, self._width)
+                cue_rows.append(
+                    cue_features(
+                        text,
+                        self.lexicon,
+                        folded=folded_text,
+                        matched=None if matched is None else matched[row],
+                    )
+                )
+        keys = np.concatenate(pieces)
+        if 2 * len(texts) * width < 2**31:
+            keys = keys.astype(np.int32)  # sorts in half the time
+        keys.sort()
+        # np.unique(keys, return_counts=True), without its overhead
+        first = np.empty(len(keys), dtype=bool)
+        first[:1] = True
+        np.not_equal(keys[1:], keys[:-1], out=first[1:])
+        starts = np.flatnonzero(first)
+        counts = np.diff(starts, append=len(keys))
+        keys = keys[starts]
+        segments, columns = np.divmod(keys, width)
         values = (1.0 + np.log(counts.astype(np.float32))) * self.idf[columns]
         norms = np.sqrt(np.bincount(segments, weights=values * values))
         values = (values / norms[segments]).astype(np.float32)
         per_row = np.bincount(segments // 2, minlength=len(texts))
         indptr = np.concatenate([[0], np.cumsum(per_row)])
-        tfidf = sparse.csr_matrix(
-            (values, columns, indptr), shape=(len(texts), len(self.idf)), dtype=np.float32
-        )
         cues = np.asarray(cue_rows, dtype=np.float32) if self.lexicon is not None else None
-        return tfidf, cues
+        return values, columns, indptr, cues
 
     @property
     def _width(self) -> int:
@@ -618,15 +713,59 @@ class ParagraphFeaturizer:
         return sparse.hstack([tfidf, sparse.csr_matrix(cues.reshape(len(texts), -1))], format="csr")
 
     def scores(
-        self, texts: Sequence[str], weights: np.ndarray, *, words_out: list[list[str]] | None = None
+        self,
+        texts: Sequence[str],
+        weights: np.ndarray,
+        *,
+        words_out: list[list[str]] | None = None,
+        folded: Sequence[str] | None = None,
+        matched: Sequence[tuple[list[str], dict[int, list[int]]]] | None = None,
     ) -> np.ndarray:
-        """``transform(texts) @ weights`` without building the full sparse matrix."""
-        tfidf, cues = self.parts(texts, words_out=words_out)
-        split = tfidf.shape[1]
-        raw = np.asarray(tfidf @ weights[:split])
+        """``transform(texts) @ weights`` without building the full sparse matrix (the keywords as in
+        :meth:`parts`)."""
+        values, columns, indptr, cues = self._rows(texts, words_out=words_out, folded=folded, matched=matched)
+        split = len(self.idf)
+        raw = _sparse_product(values, columns, indptr, weights[:split])
         if cues is not None:
             raw += cues @ weights[split:]
         return raw
+
+
+def _sparse_product(
+    values: np.ndarray, columns: np.ndarray, indptr: np.ndarray, dense: np.ndarray
+) -> np.ndarray:
+    """``csr_matrix((values, columns, indptr)) @ dense``: scipy's own kernel, called without building
+    the matrix (which costs as much as the product for a few rows), so the result is the same."""
+    from scipy import sparse
+
+    rows, width = len(indptr) - 1, len(dense)
+    try:
+        from scipy.sparse._sparsetools import csr_matvecs
+    except ImportError:  # scipy moved it: build the matrix
+        csr_matvecs = None
+    small = len(values) < 2**31 and width < 2**31
+    if (
+        csr_matvecs is None
+        or not small
+        or values.dtype != np.float32
+        or dense.dtype != np.float32
+        or dense.ndim != 2
+        or not dense.flags.c_contiguous
+    ):
+        matrix = sparse.csr_matrix((values, columns, indptr), shape=(rows, width), dtype=np.float32)
+        return np.asarray(matrix @ dense)
+    out = np.zeros((rows, dense.shape[1]), dtype=np.float32)
+    csr_matvecs(
+        rows,
+        width,
+        dense.shape[1],
+        indptr.astype(np.int32),
+        columns.astype(np.int32),
+        values,
+        dense.ravel(),
+        out.ravel(),
+    )
+    return out
 
 
 def _fit_logistic(features: Any, targets: np.ndarray, *, c: float) -> tuple[np.ndarray, float]:
@@ -717,6 +856,9 @@ class SpanTagger:
     """
 
     _SLOTS = 13  # word, stem, prefix, suffix, cue x2, stems at -2 -1 +1 +2, cues at -1 +1, punctuation
+    # Made by tables() on first use, not saved: word -> row of _rows (its word-only slots).
+    _row_of: dict[str, int]
+    _rows: np.ndarray
 
     def __init__(self, lexicon: CueLexicon, *, min_count: int = 2) -> None:
         self.lexicon = lexicon
@@ -732,6 +874,8 @@ class SpanTagger:
         state = dict(self.__dict__)
         state["_cache"] = {}
         state.pop("lexicon")  # loaded from the package resources instead
+        state.pop("_row_of", None)  # the rows of the words seen (see tables)
+        state.pop("_rows", None)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -765,6 +909,7 @@ class SpanTagger:
             for c in counts
         ]
         self._cache = {}
+        self.__dict__.pop("_row_of", None)
 
     def _local(self, word: str) -> tuple[int, int, int, int]:
         ids = self._cache.get(word)
@@ -776,62 +921,127 @@ class SpanTagger:
             self._cache[word] = ids  # type: ignore[assignment]
         return ids  # type: ignore[return-value]
 
-    def tables(self, texts: Sequence[str]) -> tuple[list[list[tuple[int, int]]], np.ndarray]:
+    def _word_rows(self, words: list[str], index: dict[str, int]) -> list[int]:
+        """Rows of ``self._rows`` for the words (see :meth:`tables`), adding the words not seen yet."""
+        found = list(map(index.get, words))
+        if None in found:
+            block, null = self._layout()
+            for position, word in enumerate(words):
+                row = index.get(word)
+                if row is None:
+                    # as _local(word), without filling its cache
+                    ids = [
+                        v.get(shape, -1)
+                        for v, shape in zip(self.vocabularies, self._shapes(word), strict=True)
+                    ]
+                    slots = [
+                        value + start if value >= 0 else null
+                        for value, start in zip(ids, block, strict=False)
+                    ]
+                    kind = 0 if word[0].isalnum() else 1
+                    row = index[word] = len(index)
+                    rows = self._rows
+                    if row == len(rows):
+                        rows = self._rows = np.concatenate([rows, np.empty_like(rows)])
+                    rows[row] = [*slots, kind + block[11], ids[1]]
+                found[position] = row
+        return found  # type: ignore[return-value]
+
+    def tables(
+        self,
+        texts: Sequence[str],
+        *,
+        folded: Sequence[str] | None = None,
+        matched_out: list[tuple[list[str], dict[int, list[int]]]] | None = None,
+    ) -> tuple[list[list[tuple[int, int]]], np.ndarray]:
         """Token offsets per text, and the feature rows of all their tokens stacked in order
-        (``(tokens, slots)`` weight-row indices, the null row where a feature is absent)."""
+        (``(tokens, slots)`` weight-row indices, the null row where a feature is absent).
+
+        ``folded``: the texts' :func:`fold`, when already made. ``matched_out`` receives each text's
+        folded tokens and their :meth:`CueLexicon.covering` (for :func:`cue_features`)."""
         block, null = self._layout()
+        # Each word seen is given a row of its slots that depend on the word alone: word, stem, prefix
+        # and suffix (as weight rows), punctuation (as a weight row) and the raw stem id (for the
+        # neighbours' slots). Words repeat, so one look-up per word finds them all.
+        index: dict[str, int] | None = self.__dict__.get("_row_of")
+        if index is None or len(index) >= _CACHE_LIMIT:
+            index = self._row_of = {}
+            self._rows = np.empty((1024, 6), dtype=np.int64)
         all_offsets: list[list[tuple[int, int]]] = []
-        local_ids: list[tuple[int, int, int, int]] = []
-        cue1: list[int] = []
-        cue2: list[int] = []
-        kinds: list[int] = []
+        rows: list[int] = []
+        cue_positions: list[int] = []
+        cue_first: list[int] = []
+        cue_second: list[int] = []
         starts: list[int] = []
-        for text in texts:
+        covering = self.lexicon.covering
+        for number, text in enumerate(texts):
             offsets = tokenise(text)
             all_offsets.append(offsets)
             if not offsets:
+                if matched_out is not None:
+                    matched_out.append(([], {}))
                 continue
-            starts.append(len(local_ids))
-            folded = fold(text)
+            position = len(rows)
+            starts.append(position)
+            folded_text = fold(text) if folded is None else folded[number]
             # Folding drops diacritics; where it did, fold token by token to keep the offsets.
-            if len(folded) == len(text):
-                words = [folded[start:end] for start, end in offsets]
+            if len(folded_text) == len(text):
+                words = [folded_text[start:end] for start, end in offsets]
             else:
-                words = [_fold_token(text[start:end]) for start, end in offsets]
-            local_ids.extend(self._local(word) for word in words)
-            for found in self.lexicon.match(words):
-                cue1.append(found[0] if found else -1)
-                cue2.append(found[1] if len(found) > 1 else -1)
-            kinds.extend(0 if word[0].isalnum() else 1 for word in words)
-        count = len(local_ids)
+                try:
+                    words = list(map(_FOLD_CACHE.__getitem__, [text[start:end] for start, end in offsets]))
+                except KeyError:  # a token not seen yet: fold each as before
+                    words = [_fold_token(text[start:end]) for start, end in offsets]
+            rows += self._word_rows(words, index)
+            covered = covering(words)
+            for inside, categories in covered.items():
+                cue_positions.append(position + inside)
+                cue_first.append(categories[0])
+                cue_second.append(categories[1] if len(categories) > 1 else -1)
+            if matched_out is not None:
+                matched_out.append((words, covered))
+        count = len(rows)
         if not count:
             return all_offsets, np.zeros((0, self._SLOTS), dtype=np.int64)
-        local = np.asarray(local_ids, dtype=np.int64)
-        first = np.asarray(starts)
-        last = np.concatenate([first[1:], [count]]) - 1
+        known = self._rows[np.asarray(rows, dtype=np.intp)]
+        table = np.empty((count, self._SLOTS), dtype=np.int64)
+        table[:, :4] = known[:, :4]
+        table[:, 12] = known[:, 4]
+        stem = known[:, 5]
+        cue = np.full(count, -1, dtype=np.int64)
+        second = np.full(count, -1, dtype=np.int64)
+        if cue_positions:
+            cue[cue_positions] = cue_first
+            second[cue_positions] = cue_second
+        table[:, 4] = np.where(cue >= 0, cue + block[4], null)
+        table[:, 5] = np.where(second >= 0, second + block[4], null)
+        # Which text each token is in: a neighbour in another text is past the edge. crossing[k][i]:
+        # tokens i and i + k are in different texts.
+        text_of = np.repeat(np.arange(len(starts)), np.diff([*starts, count]))
+        crossing = {k: text_of[k:] != text_of[:-k] for k in (1, 2)}
         edge = len(self.vocabularies[1])
-        stem = local[:, 1]
-        cue = np.asarray(cue1, dtype=np.int64)
-
-        def shifted(values: np.ndarray, step: int, fill: int) -> np.ndarray:
-            # values[i - step] within the same text, ``fill`` past its edges
-            moved = np.roll(values, step)
-            for distance in range(abs(step)):
-                edges = first + distance if step > 0 else last - distance
-                moved[edges[(edges >= 0) & (edges < count)]] = fill
-            return moved
-
-        parts = [local[:, 0], stem, local[:, 2], local[:, 3], cue, np.asarray(cue2, dtype=np.int64)]
-        parts += [
-            shifted(stem, 2, edge),
-            shifted(stem, 1, edge),
-            shifted(stem, -1, edge),
-            shifted(stem, -2, edge),
-        ]
-        parts += [shifted(cue, 1, -1), shifted(cue, -1, -1), np.asarray(kinds, dtype=np.int64)]
-        table = np.full((count, self._SLOTS), null, dtype=np.int64)
-        for slot, (values, start) in enumerate(zip(parts, [*block[:5], block[4], *block[5:]], strict=True)):
-            table[:, slot] = np.where(values >= 0, values + start, null)
+        for slot, step, values, fill in (
+            (6, 2, stem, edge),
+            (7, 1, stem, edge),
+            (8, -1, stem, edge),
+            (9, -2, stem, edge),
+            (10, 1, cue, -1),
+            (11, -1, cue, -1),
+        ):
+            # values[i - step] within the same text, ``fill`` past its edges, as weight rows
+            start = block[slot - 1]
+            rows_of = np.where(values >= 0, values + start, null)
+            past = fill + start if fill >= 0 else null
+            column = table[:, slot]
+            k = abs(step)
+            if step > 0:
+                column[k:] = rows_of[:-k]
+                column[:k] = past
+                column[k:][crossing[k]] = past
+            else:
+                column[:-k] = rows_of[k:]
+                column[-k:] = past
+                column[:-k][crossing[k]] = past
         return all_offsets, table
 
     def fit(self, items: Sequence[TrainingItem], *, c: float = 1.0) -> SpanTagger:
@@ -866,10 +1076,23 @@ class SpanTagger:
         self.weights, self.bias = weights, bias
         return self
 
-    def probabilities(self, texts: Sequence[str]) -> list[tuple[list[tuple[int, int]], np.ndarray]]:
-        """Per text: token offsets and class probabilities ``(tokens, classes)``, in one pass."""
-        all_offsets, table = self.tables(texts)
-        scores = self.weights[table].sum(axis=1) + self.bias
+    def probabilities(
+        self,
+        texts: Sequence[str],
+        *,
+        folded: Sequence[str] | None = None,
+        matched_out: list[tuple[list[str], dict[int, list[int]]]] | None = None,
+    ) -> list[tuple[list[tuple[int, int]], np.ndarray]]:
+        """Per text: token offsets and class probabilities ``(tokens, classes)``, in one pass
+        (``folded`` and ``matched_out`` as in :meth:`tables`)."""
+        all_offsets, table = self.tables(texts, folded=folded, matched_out=matched_out)
+        # self.weights[table].sum(axis=1), slot by slot: the same additions in the same order
+        # (a sum over a middle axis adds the slots one after another), without the 3-D array.
+        weights = self.weights
+        scores = weights[table[:, 0]]
+        for slot in range(1, table.shape[1]):
+            scores += weights[table[:, slot]]
+        scores += self.bias
         scores -= scores.max(axis=1, keepdims=True)
         np.exp(scores, out=scores)
         scores /= scores.sum(axis=1, keepdims=True)
@@ -927,13 +1150,68 @@ class SpanTagger:
         tagged: Sequence[tuple[list[tuple[int, int]], np.ndarray]] | None = None,
     ) -> list[Spans]:
         """Span suggestions ``(start, end, technique, score)`` for each text; ``tagged`` reuses the
-        output of :meth:`probabilities` for the same texts."""
-        results = []
-        for text, (offsets, probabilities) in zip(
-            texts, self.probabilities(texts) if tagged is None else tagged, strict=True
-        ):
-            words = [_is_word(text[start:end]) for start, end in offsets]
-            results.append(self.decode(offsets, probabilities, words=words))
+        output of :meth:`probabilities` for the same texts.
+
+        The texts are decoded together, as :meth:`decode` decodes one: the same marked words, runs
+        (which never cross a text's edge) and scores (the same sums over the same values)."""
+        found = list(self.probabilities(texts) if tagged is None else tagged)
+        if len(found) != len(texts):
+            raise ValueError(f"{len(texts)} texts but {len(found)} tagged")
+        results: list[Spans] = [[] for _ in texts]
+        sizes = [len(offsets) for offsets, _ in found]
+        if not sum(sizes):
+            return results
+        probabilities = np.concatenate([values for _, values in found])
+        marked = probabilities[:, 1:] >= self.thresholds[1:]
+        # Which text each token is in, and where that text's tokens begin.
+        text_of = np.repeat(np.arange(len(found)), sizes)
+        first = np.cumsum([0, *sizes[:-1]])
+        # Only tokens some technique marks can be dropped for not being words: test those alone.
+        candidates = np.flatnonzero(marked.any(axis=1))
+        if not len(candidates):
+            return results
+        owners = text_of[candidates].tolist()
+        dropped = []
+        for token, owner in zip(candidates.tolist(), owners, strict=True):
+            start, end = found[owner][0][token - int(first[owner])]
+            if not _is_word(texts[owner][start:end]):
+                dropped.append(token)
+        if dropped:
+            marked[dropped] = False
+        found_columns, found_tokens = np.nonzero(marked.T)  # sorted by technique, then token
+        if not len(found_tokens):
+            return results
+        columns = found_columns.tolist()
+        tokens = found_tokens.tolist()
+        owner_of = text_of[found_tokens].tolist()
+        gap = self.gap + 1
+        # A run starts where the technique or the text changes or the distance to the previous word
+        # exceeds the gap.
+        starts = [
+            i
+            for i in range(len(tokens))
+            if i == 0
+            or columns[i] != columns[i - 1]
+            or owner_of[i] != owner_of[i - 1]
+            or tokens[i] - tokens[i - 1] > gap
+        ]
+        ends = [*starts[1:], len(tokens)]
+        values = probabilities[found_tokens, found_columns + 1]
+        scores = (np.add.reduceat(values, starts) / np.diff([*starts, len(tokens)])).tolist()
+        base = first.tolist()
+        for start, end, score in zip(starts, ends, scores, strict=True):
+            owner = owner_of[start]
+            offsets = found[owner][0]
+            results[owner].append(
+                (
+                    offsets[tokens[start] - base[owner]][0],
+                    offsets[tokens[end - 1] - base[owner]][1],
+                    SPAN_CLASSES[columns[start] + 1],
+                    score,
+                )
+            )
+        for spans in results:
+            spans.sort()
         return results
 
 
@@ -1016,8 +1294,9 @@ class WordVectors:
         rows = np.zeros((len(texts), self.size), dtype=np.float32)
         for row, text in enumerate(texts):
             found = words[row] if words is not None else _WORD_RE.findall(fold(text))
-            ids = [vocabulary[word] for word in found if word in vocabulary]
-            if ids:
+            known = [index for index in map(vocabulary.get, found) if index is not None]
+            if known:
+                ids = np.asarray(known, dtype=np.intp)  # one conversion for the two look-ups
                 weights = self.weights[ids]
                 rows[row] = (weights @ table[ids]) / weights.sum()
         return rows
@@ -1358,6 +1637,11 @@ class PersuasionModel:
         self._weights = np.ascontiguousarray(np.hstack([head.weights for head in heads]), dtype=np.float32)
         self._bias = np.concatenate([head.bias for head in heads])
         self._columns = np.cumsum([0, *(len(head.names) for head in heads)])
+        # The tagger's cue matches serve the paragraph features too when both use the same phrases.
+        lexicon = self.featurizer.lexicon
+        self._shared_cues = (
+            self.tagger is not None and lexicon is not None and lexicon.same_phrases(self.tagger.lexicon)
+        )
 
     @classmethod
     def load(cls, model_dir: Path | None = None) -> PersuasionModel:
@@ -1392,14 +1676,25 @@ class PersuasionModel:
         """Score each paragraph; ``spans=False`` skips the span tagger."""
         if not paragraphs:
             return []
+        # Each paragraph is folded once, and its cue phrases matched once, for every part below.
+        folded = [fold(text) for text in paragraphs]
+        tagged: list[tuple[list[tuple[int, int]], np.ndarray]] | None = None
+        matched: list[tuple[list[str], dict[int, list[int]]]] | None = None
+        stacked = self.stacker is not None and self.tagger is not None
+        if stacked:
+            assert self.tagger is not None
+            matched = [] if self._shared_cues else None
+            tagged = self.tagger.probabilities(paragraphs, folded=folded, matched_out=matched)
         words: list[list[str]] = []
-        raw = self.featurizer.scores(paragraphs, self._weights, words_out=words) + self._bias
+        raw = (
+            self.featurizer.scores(paragraphs, self._weights, words_out=words, folded=folded, matched=matched)
+            + self._bias
+        )
         first, second, third, _ = self._columns
         fine = _sigmoid(raw[:, second:third])
         coarse = _sigmoid(raw[:, third:])
-        tagged: list[tuple[list[tuple[int, int]], np.ndarray]] | None = None
-        if self.stacker is not None and self.tagger is not None:
-            tagged = self.tagger.probabilities(paragraphs)
+        if stacked:
+            assert self.stacker is not None and tagged is not None
             vector_scores = self.vector_scores(paragraphs, words=words)
             features = stack_features(raw[:, first], [found for _, found in tagged], vector_scores)
             binary = self.stacker.probabilities(features)[:, 0]
@@ -1417,18 +1712,22 @@ class PersuasionModel:
             reused = None if tagged is None else [tagged[row] for row in rows]
             for row, row_spans in zip(rows, self.tagger.tag(texts, tagged=reused), strict=True):
                 found[row] = row_spans
+        # Python floats and flags row by row (what float() of each array item gives).
+        technique_names, coarse_names = self.techniques.names, self.coarse.names
+        fine_values, coarse_values = fine.tolist(), coarse.tolist()
+        fine_flags, coarse_flags = fine_sets[:, :-1].tolist(), coarse_sets[:, :-1].tolist()
         results = []
-        for row, text in enumerate(paragraphs):
-            chosen = [
-                (self.techniques.names[c], float(fine[row, c])) for c in np.flatnonzero(fine_sets[row, :-1])
-            ]
-            chosen_coarse = [
-                (self.coarse.names[c], float(coarse[row, c])) for c in np.flatnonzero(coarse_sets[row, :-1])
-            ]
+        for row, (text, passed, score) in enumerate(
+            zip(paragraphs, gate.tolist(), binary.tolist(), strict=True)
+        ):
+            values, flags = fine_values[row], fine_flags[row]
+            chosen = [(technique_names[c], values[c]) for c, flag in enumerate(flags) if flag]
+            values, flags = coarse_values[row], coarse_flags[row]
+            chosen_coarse = [(coarse_names[c], values[c]) for c, flag in enumerate(flags) if flag]
             results.append(
                 ParagraphPrediction(
-                    propagandistic=bool(gate[row]),
-                    score=float(binary[row]),
+                    propagandistic=passed,
+                    score=score,
                     techniques=sorted(chosen, key=lambda pair: -pair[1]),
                     spans=found[row],
                     coarse=sorted(chosen_coarse, key=lambda pair: -pair[1]),
