@@ -30,6 +30,7 @@ from _machine import describe_machine, peak_rss_mb
 from marsad.evaluate.conll import read_conll, score_entities
 from marsad.models.ner import (
     ALL_GROUPS,
+    HINTS,
     O_THRESHOLD,
     SELFTRAIN_TOKENS,
     FeatureExtractor,
@@ -43,8 +44,10 @@ from marsad.models.ner import (
     propagate_names,
     soft_gazetteer,
     train_crf,
+    with_hints,
 )
-from marsad.models.ner_clusters import ClusterTable, normalise_word
+from marsad.models.ner_clusters import ClusterTable, normalise_word, table_words
+from marsad.models.ner_hints import WordHints, cross_fitted_hints, fit_hints, hint_features
 from marsad.paths import shared_data
 
 VARIANTS: dict[str, dict[str, Any]] = {
@@ -76,7 +79,11 @@ def cross_validate(
     table: ClusterTable | None,
     max_iterations: int | None,
     propagate_window: int = 0,
+    hints: WordHints | None = None,
 ) -> dict[str, Any]:
+    """``hints``: a vector table (``WordHints.template``) to train the word-vector hint network on,
+    per fold: the CRF learns from hints cross-fitted over the fold's training part, as ``train_ner``
+    does, and the held-out part gets the hints of a network trained on the whole training part."""
     spec = VARIANTS[name]
     groups = frozenset(spec["groups"])
     params = dict(spec.get("params", {}))
@@ -99,6 +106,19 @@ def cross_validate(
             groups=groups,
         )
         train_extra = held_extra = None
+        train_hints = held_hints = None
+        if hints is not None:
+            started = time.perf_counter()
+            options = {"hidden": HINTS["hidden"], "epochs": HINTS["epochs"]}
+            rows = hints.sentence_rows([s.tokens for s in train], extractor.core)
+            train_tags = [s.tags for s in train]
+            train_hints = cross_fitted_hints(
+                rows=rows, tags=train_tags, template=hints, folds=HINTS["folds"], **options
+            )
+            network = fit_hints(rows=rows, tags=train_tags, template=hints, **options)
+            held_rows = hints.sentence_rows([s.tokens for s in held], extractor.core)
+            held_hints = [hint_features(p, network.classes) for p in network.probabilities(held_rows)]
+            print(f"  hints {time.perf_counter() - started:.0f} s", flush=True)
         if spec.get("doccues"):
             train_extra = _doc_cues(extractor, [s.tokens for s in train], window=DOC_WINDOW)
             held_extra = _doc_cues(extractor, [s.tokens for s in held], window=DOC_WINDOW)
@@ -112,6 +132,7 @@ def cross_validate(
                     model_path=path,
                     params=params,
                     extra=train_extra,
+                    weighted=train_hints,
                 )
             )
             import pycrfsuite
@@ -134,7 +155,11 @@ def cross_validate(
                 tagger.open(str(path))
             sizes.append(path.stat().st_size)
             feats = [
-                pycrfsuite.ItemSequence(_with_extra(extractor.sentence(s.tokens), held_extra, n))
+                pycrfsuite.ItemSequence(
+                    _with_extra(extractor.sentence(s.tokens), held_extra, n)
+                    if held_hints is None
+                    else with_hints(extractor.sentence(s.tokens), held_hints[n])
+                )
                 for n, s in enumerate(held)
             ]
             for threshold in THRESHOLDS:
@@ -486,6 +511,12 @@ def main() -> None:
         help="second-pass CRF with document features over blocks of N sentences",
     )
     parser.add_argument("--clusters", type=Path, default=None, help="cluster table (default: shipped one)")
+    parser.add_argument(
+        "--hints",
+        type=Path,
+        default=None,
+        help="word vectors (gensim KeyedVectors) for the hint network; 'shipped' uses the shipped table",
+    )
     parser.add_argument("--speed", type=int, default=0, help="measure tagging speed on N articles")
     parser.add_argument("--test", action="store_true", help="score the shipped model on the test split")
     args = parser.parse_args()
@@ -493,6 +524,15 @@ def main() -> None:
         args.clusters or Path(__file__).resolve().parents[1] / "src/marsad/models/data/ner_clusters.tsv.gz"
     )
     table = ClusterTable.read(table_path) if args.variants or args.twopass else None
+    hints = None
+    if args.hints is not None and str(args.hints) == "shipped":
+        hints = WordHints.load(Path(__file__).resolve().parents[1] / "src/marsad/models/data/ner_hints.npz")
+    elif args.hints is not None:
+        from gensim.models import KeyedVectors
+
+        vectors = KeyedVectors.load(str(args.hints))
+        words = table_words(vectors.index_to_key, HINTS["words"])
+        hints = WordHints.template(words=words, vectors=[vectors[w] for w in words], width=HINTS["width"])
     if args.twopass:
         print(
             json.dumps(cross_validate_twopass(folds=args.folds, table=table, window=args.twopass)), flush=True
@@ -504,6 +544,7 @@ def main() -> None:
             table=table,
             max_iterations=args.max_iterations,
             propagate_window=args.propagate,
+            hints=hints,
         )
         print(_row(result), flush=True)
         print(json.dumps(result), flush=True)

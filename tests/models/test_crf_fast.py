@@ -34,20 +34,26 @@ def _data(*parts: str) -> Path:
 
 
 def _tagger(model: NerModel, *, o_threshold: float | None, cache_limit: int = 200_000) -> CompiledTagger:
-    """A compiled tagger for the shipped model, with its own threshold and CRFsuite reference."""
-    import pycrfsuite
+    """A compiled tagger for the shipped model, with its own threshold and CRFsuite reference
+    (word-vector hints included when the model has them: pass ``_hints`` to its calls)."""
 
     def reference(tokens: list[str]) -> list[str]:
-        features = pycrfsuite.ItemSequence(model.extractor.sentence(tokens))
-        return decode(model._tagger, features, o_threshold=o_threshold)
+        return decode(model._tagger, model._first_features(tokens, None), o_threshold=o_threshold)
 
-    return CompiledTagger(
+    tagger = CompiledTagger(
         weights=read_crfsuite_model(MODEL_PATH),
         extractor=model.extractor,
         o_threshold=o_threshold,
         reference=reference,
         cache_limit=cache_limit,
     )
+    if model.hints is not None:
+        tagger.set_hint_classes(model.hints.classes)
+    return tagger
+
+
+def _hints(model: NerModel, sentences: list[list[str]]) -> list[np.ndarray] | None:
+    return model._hint_probabilities(sentences)
 
 
 def test_model_file_weights_match_crfsuite_dump(model: NerModel) -> None:
@@ -186,18 +192,18 @@ def test_marginal_repair_equals_crfsuite(model: NerModel, o_threshold: float) ->
     assert tagger.reference is not None
     expected = [tagger.reference(tokens) for tokens in sentences]
     for start in range(0, len(sentences), 20):
-        assert tagger.tag(sentences[start : start + 20]) == expected[start : start + 20]
+        part = sentences[start : start + 20]
+        assert tagger.tag(part, _hints(model, part)) == expected[start : start + 20]
 
 
 def test_marginals_equal_crfsuite(model: NerModel) -> None:
-    import pycrfsuite
 
     tagger = _tagger(model, o_threshold=None)
     sentences = probe_sentences(model.extractor)
-    tags, marginals = tagger.tag_with_marginals(sentences)
+    tags, marginals = tagger.tag_with_marginals(sentences, _hints(model, sentences))
     assert tags == model.predict(sentences, reference=True)
     for tokens, table in zip(sentences, marginals, strict=True):
-        model._tagger.set(pycrfsuite.ItemSequence(model.extractor.sentence(tokens)))
+        model._tagger.set(model._first_features(tokens, None))
         expected = [[model._tagger.marginal(label, i) for label in tagger.labels] for i in range(len(tokens))]
         np.testing.assert_allclose(table, expected, rtol=0, atol=1e-9)
 
@@ -206,7 +212,7 @@ def test_a_small_word_cache_gives_the_same_tags(model: NerModel) -> None:
     tagger = _tagger(model, o_threshold=None, cache_limit=60)
     sentences = _anercorp_test()[:60]
     expected = model.predict(sentences, reference=True)
-    assert [tagger.tag([tokens])[0] for tokens in sentences] == expected
+    assert [tagger.tag([tokens], _hints(model, [tokens]))[0] for tokens in sentences] == expected
 
 
 def test_near_ties_are_left_to_crfsuite(model: NerModel) -> None:

@@ -21,12 +21,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import repeat
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
 from marsad.errors import error
+from marsad.models.crf_kernels import forward_backward, viterbi
+from marsad.models.ner_hints import HINT_PREFIX, MIN_HINT
 
 if TYPE_CHECKING:
     from marsad.models.ner import FeatureExtractor
@@ -41,6 +43,8 @@ __all__ = [
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
+# Per sentence, the word-vector hints (tokens × hint classes), or None for a model without them.
+Hints = Sequence[npt.NDArray[Any]] | None
 
 # A decision whose two best scores differ by less than this is left to CRFsuite: summing the same
 # weights in another order can move a score by about 1e-14 per feature, far below this.
@@ -216,6 +220,8 @@ class CompiledTagger:
         self._bigrams = self._bigram_table(combined)
         # the second model's own weights, for the per-token features added between the passes
         self._extra_vectors: dict[str, FloatArray] = {}
+        # rows: the weights of hint=LABEL for each hint class (set_hint_classes); None: no hints
+        self._hint_weights: FloatArray | None = None
         self._bigram_left = {left for left, _ in self._bigrams}
         self._bigram_right = {right for _, right in self._bigrams}
         lexicon = extractor.lexicon
@@ -400,15 +406,27 @@ class CompiledTagger:
 
     # -- decoding -------------------------------------------------------------------------------
 
-    def tag(self, sentences: Sequence[Sequence[str]]) -> list[list[str]]:
-        """BIO tags for each sentence of surface tokens, as CRFsuite with ``decode`` would give."""
-        return self._tag(sentences, marginals=False)[0]
+    def tag(self, sentences: Sequence[Sequence[str]], hints: Hints = None) -> list[list[str]]:
+        """BIO tags for each sentence of surface tokens, as CRFsuite with ``decode`` would give.
+
+        ``hints`` are the word-vector hints of each sentence (``WordHints.probabilities``, tokens ×
+        ``hint_classes``) for a model trained with them; they add ``hint=LABEL`` weighted features.
+        """
+        return self._tag(sentences, marginals=False, hints=hints)[0]
 
     def tag_with_marginals(
-        self, sentences: Sequence[Sequence[str]]
+        self, sentences: Sequence[Sequence[str]], hints: Hints = None
     ) -> tuple[list[list[str]], list[FloatArray]]:
         """Tags as :meth:`tag`, and each sentence's label marginals (tokens × ``labels``)."""
-        return self._tag(sentences, marginals=True)
+        return self._tag(sentences, marginals=True, hints=hints)
+
+    def set_hint_classes(self, classes: Sequence[str]) -> None:
+        """The label order of the hints; their weights are the model's ``hint=LABEL`` attributes."""
+        rows = [
+            np.zeros(self._width) if label == "O" else self._combined.vector([HINT_PREFIX + label])
+            for label in classes
+        ]
+        self._hint_weights = np.vstack(rows) if rows else None
 
     def tag_two_pass(
         self,
@@ -470,7 +488,7 @@ class CompiledTagger:
         return tagged, tables, keys
 
     def tag_with_cores(
-        self, sentences: Sequence[Sequence[str]], *, marginals: bool
+        self, sentences: Sequence[Sequence[str]], *, marginals: bool, hints: Hints = None
     ) -> tuple[list[list[str]], list[FloatArray], list[list[str]]]:
         """Tags (of the first model), marginals when ``marginals``, and each token's core.
 
@@ -478,7 +496,7 @@ class CompiledTagger:
         the word table at no cost: the document-level step matches mentions by them.
         """
         kept: list[tuple[list[int], FloatArray, IntArray, list[str]]] = []
-        tags, tables = self._tag(sentences, marginals=marginals, keep=kept)
+        tags, tables = self._tag(sentences, marginals=marginals, keep=kept, hints=hints)
         return tags, tables, self._kept_cores(sentences, kept)
 
     def _kept_cores(
@@ -527,11 +545,17 @@ class CompiledTagger:
         *,
         marginals: bool,
         keep: list[tuple[list[int], FloatArray, IntArray, list[str]]] | None = None,
+        hints: Hints = None,
     ) -> tuple[list[list[str]], list[FloatArray]]:
         tagged: list[list[str]] = []
         tables: list[FloatArray] = []
         for start, stop in self._batch_bounds(sentences):
-            batch_tags, batch_tables = self._tag_batch(sentences[start:stop], marginals=marginals, keep=keep)
+            batch_tags, batch_tables = self._tag_batch(
+                sentences[start:stop],
+                marginals=marginals,
+                keep=keep,
+                hints=hints[start:stop] if hints is not None else None,
+            )
             tagged.extend(batch_tags)
             tables.extend(batch_tables)
         return tagged, tables
@@ -542,6 +566,7 @@ class CompiledTagger:
         *,
         marginals: bool,
         keep: list[tuple[list[int], FloatArray, IntArray, list[str]]] | None = None,
+        hints: Hints = None,
     ) -> tuple[list[list[str]], list[FloatArray]]:
         labels = len(self.labels)
         tagged: list[list[str]] = [[] for _ in sentences]
@@ -559,6 +584,13 @@ class CompiledTagger:
             keep.append((present, scores[:, labels:], lengths, [cores[row] for row in ids.tolist()]))
         if self.second is not None:
             scores = scores[:, :labels]
+        if hints is not None:
+            if self._hint_weights is None:
+                raise ValueError("hints given to a tagger with no hint classes (set_hint_classes)")
+            chosen = np.concatenate([hints[number] for number in present]).astype(np.float64)
+            # the features CRFsuite saw: hints under MIN_HINT were left out of the items
+            chosen[chosen < MIN_HINT] = 0.0
+            scores[:, :labels] += chosen @ self._hint_weights[:, :labels]
         reference = self.reference
 
         def first_reference(k: int) -> list[str]:
@@ -590,15 +622,14 @@ class CompiledTagger:
     ) -> tuple[list[list[str]], list[FloatArray]]:
         """Tags (and marginals) of ``count`` sentences from their stacked emission scores."""
         labels = len(self.labels)
-        packing = _Packing(lengths)
-        packed = np.empty_like(scores)
-        packed[packing.order] = scores
-        flat, unsure = self._viterbi(packed, packing, transitions)
+        scores = np.ascontiguousarray(scores, dtype=np.float64)
+        starts = np.cumsum(lengths) - lengths
+        best, unsure = viterbi(scores, starts, lengths, transitions, TIE_MARGIN)
         sizes = lengths.tolist()
-        paths = _split(flat, sizes)
+        paths = _split(best.tolist(), sizes)
         probabilities: FloatArray | None = None
         if marginals or self.o_threshold is not None:
-            probabilities = self._marginals(packed, packing, transitions)[packing.order]
+            probabilities = forward_backward(scores, starts, lengths, np.exp(transitions))
         if self.o_threshold is not None and probabilities is not None:
             unsure |= self._repair(probabilities, paths, o_threshold=self.o_threshold)
         names = self.labels
@@ -617,43 +648,6 @@ class CompiledTagger:
                 tables.append(np.zeros((0, labels)))
             offset += sizes[k]
         return tagged, tables
-
-    def _viterbi(
-        self, packed: FloatArray, packing: _Packing, transitions: FloatArray
-    ) -> tuple[list[int], npt.NDArray[np.bool_]]:
-        """Best labels of every token (sentence by sentence), and which sentences hang on a near-tie.
-
-        The recurrence is CRFsuite's, so the first label wins a tie. Only the scores are kept in
-        the loop; the back-links are read from them afterwards, for all tokens at once.
-        """
-        alphas = packed.copy()
-        bounds = packing.bounds
-        for t in range(1, len(bounds)):
-            low, high = bounds[t]
-            before = bounds[t - 1][0]
-            current = alphas[low:high]
-            # the best way into each label from the previous token, then this token's own scores
-            current += (alphas[before : before + high - low, :, None] + transitions).max(axis=1)
-        # steps[r, i, j]: the score of label i at the token before packed row r, then moving to j
-        steps = alphas[packing.previous][:, :, None] + transitions
-        backs = steps.argmax(axis=1)
-        labels = np.empty(len(packed), dtype=np.intp)
-        finals = packing.finals
-        labels[finals] = alphas[finals].argmax(axis=1)
-        ranks = np.arange(packing.count)
-        for t in range(len(bounds) - 1, 0, -1):
-            low, high = bounds[t]
-            before = bounds[t - 1][0]
-            # rows of position t are in rank order, as are the first high - low of t - 1
-            back = backs[low - packing.count : high - packing.count]
-            labels[before : before + high - low] = back[ranks[: high - low], labels[low:high]]
-        unsure = np.zeros(packing.count, dtype=bool)
-        unsure[packing.sentence_of_final[_margin(alphas[finals]) < TIE_MARGIN]] = True
-        if len(steps):
-            chosen = labels[packing.count :]
-            picked = np.take_along_axis(steps, chosen[:, None, None], axis=2)[:, :, 0]
-            unsure[packing.sentence[packing.count :][_margin(picked) < TIE_MARGIN]] = True
-        return labels[packing.order].tolist(), unsure
 
     def _repair(
         self, probabilities: FloatArray, paths: list[list[int]], *, o_threshold: float
@@ -683,62 +677,6 @@ class CompiledTagger:
             fixed = repair_from_marginals(tags, labels=names, marginal=marginal, o_threshold=o_threshold)
             path[:] = [index[tag] for tag in fixed]
         return unsure
-
-    def _marginals(self, packed: FloatArray, packing: _Packing, transitions: FloatArray) -> FloatArray:
-        """Label marginals of every packed row, by forward–backward with scaling."""
-        # exp of scores less each token's best: the shift cancels in the normalisation below
-        emit = np.exp(packed - packed.max(axis=1, keepdims=True))
-        moves = np.exp(transitions)
-        bounds = packing.bounds
-        forward = emit.copy()
-        scale = np.empty((len(packed), 1))
-        for t, (low, high) in enumerate(bounds):
-            if t:
-                before = bounds[t - 1][0]
-                forward[low:high] *= forward[before : before + high - low] @ moves
-            scale[low:high] = forward[low:high].sum(axis=1, keepdims=True)
-            forward[low:high] /= scale[low:high]
-        backward = np.ones_like(packed)
-        for t in range(len(bounds) - 2, -1, -1):
-            low = bounds[t][0]
-            next_low, next_high = bounds[t + 1]
-            following = emit[next_low:next_high] * backward[next_low:next_high]
-            backward[low : low + next_high - next_low] = (following @ moves.T) / scale[next_low:next_high]
-        product = forward * backward
-        return product / product.sum(axis=1, keepdims=True)
-
-
-class _Packing:
-    """Sentences' tokens laid out position by position, longest sentences first.
-
-    Rows ``bounds[t]`` hold token ``t`` of every sentence at least ``t + 1`` tokens long, so one
-    array slice per position advances all sentences together with no padding. ``order[i]`` is the
-    packed row of the ``i``-th token in sentence-by-sentence order.
-    """
-
-    def __init__(self, lengths: IntArray) -> None:
-        count = len(lengths)
-        self.count = count
-        by_length = np.argsort(-lengths, kind="stable")
-        rank = np.empty(count, dtype=np.intp)
-        rank[by_length] = np.arange(count)
-        sorted_lengths = lengths[by_length]
-        longest = int(sorted_lengths[0])
-        # active[t]: how many sentences have a token at position t
-        active = count - np.searchsorted(sorted_lengths[::-1], np.arange(longest), side="right")
-        starts = np.concatenate([[0], np.cumsum(active)])
-        self.bounds = list(zip(starts[:-1].tolist(), starts[1:].tolist(), strict=True))
-        sentence_of = np.repeat(np.arange(count), lengths)
-        position = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-        self.order = starts[position] + rank[sentence_of]
-        # the sentence (input order) of each packed row, and the packed row of the token before
-        self.sentence = np.empty(len(position), dtype=np.intp)
-        self.sentence[self.order] = sentence_of
-        rows = np.arange(count, len(position))
-        row_position = np.repeat(np.arange(longest), active)
-        self.previous = starts[row_position[rows] - 1] + (rows - starts[row_position[rows]])
-        self.finals = starts[sorted_lengths - 1] + np.arange(count)
-        self.sentence_of_final = by_length
 
 
 def _side_by_side(first: CrfWeights, second: CrfWeights) -> CrfWeights:

@@ -26,6 +26,7 @@ from marsad.models.ner_clusters import ClusterTable, ContextCues, normalise_word
 
 if TYPE_CHECKING:
     from marsad.models.crf_fast import CompiledTagger
+    from marsad.models.ner_hints import WordHints
 
 __all__ = [
     "ALL_GROUPS",
@@ -63,6 +64,21 @@ PROPAGATION: dict[str, Any] = {"min_confidence": 0.7, "max_outside": 0.999, "fam
 # ``own`` a token's own first-pass tag is a feature too. Written to ner_meta.json as "second_pass".
 # CV gained +0.005 but the tagging speed halved, so the shipped model has one pass (docs/models/ner.md).
 SECOND_PASS: dict[str, Any] = {"own": True, "window": 10, "folds": 5}
+# Word-vector hints (marsad.models.ner_hints): a one-hidden-layer network over the vectors of a
+# ±``width`` window, ``hidden`` units, ``epochs`` passes; the CRF is trained on hints cross-fitted over
+# ``folds`` contiguous blocks; the table keeps the ``words`` most frequent corpus words. Written to
+# ner_meta.json as "hints"; chosen by CV (docs/models/ner.md).
+HINTS: dict[str, Any] = {"hidden": 128, "epochs": 12, "width": 2, "folds": 5, "words": 80_000}
+HINTS_FILE = "ner_hints.npz"
+# The word2vec run behind both the cluster table and the hint vectors (build_cluster_table options).
+CLUSTER_VECTORS: dict[str, Any] = {
+    "skipgram": True,
+    "vector_size": 100,
+    "window": 5,
+    "epochs": 5,
+    "min_count": 3,
+    "max_words": 80_000,
+}
 
 _FOREIGN_LETTERS = frozenset("گچڤپژ")
 _LONG_VOWELS = frozenset("اوي")
@@ -342,6 +358,13 @@ class FeatureExtractor:
         return out
 
 
+def with_hints(
+    features: Sequence[Sequence[str]], hints: Sequence[dict[str, float]]
+) -> list[dict[str, float]]:
+    """CRFsuite items with the word-vector hints: each feature string at weight 1, then the hints."""
+    return [dict.fromkeys(item, 1.0) | added for item, added in zip(features, hints, strict=True)]
+
+
 def train_crf(
     *,
     sentences: Sequence[Sequence[str]],
@@ -350,11 +373,13 @@ def train_crf(
     model_path: Path,
     params: dict[str, Any] | None = None,
     extra: Sequence[Sequence[Sequence[str]]] | None = None,
+    weighted: Sequence[Sequence[dict[str, float]]] | None = None,
 ) -> float:
     """Train a CRF and write it to ``model_path``; returns seconds spent.
 
     ``extra`` adds features per token (per sentence, per token: a list of strings), e.g. the
-    document-level features of the second pass (:func:`document_features`).
+    document-level features of the second pass (:func:`document_features`); ``weighted`` adds
+    weighted ones (per token: name -> value), e.g. the word-vector hints (:func:`with_hints`).
     """
     import pycrfsuite
 
@@ -365,6 +390,9 @@ def train_crf(
         if extra is not None:
             for item, added in zip(features, extra[number], strict=True):
                 item.extend(added)
+        if weighted is not None:
+            trainer.append(pycrfsuite.ItemSequence(with_hints(features, weighted[number])), list(labels))
+            continue
         trainer.append(pycrfsuite.ItemSequence(features), list(labels))
     settings = dict(DEFAULT_PARAMS)
     settings.update(params or {})
@@ -748,9 +776,17 @@ class NerModel:
     """A trained NER tagger: BIO tags with types PER, LOC, ORG, MISC for surface tokens."""
 
     def __init__(
-        self, *, tagger: Any, extractor: FeatureExtractor, meta: dict[str, Any], second: Any = None
+        self,
+        *,
+        tagger: Any,
+        extractor: FeatureExtractor,
+        meta: dict[str, Any],
+        second: Any = None,
+        hints: WordHints | None = None,
     ) -> None:
         self._tagger = tagger
+        # the word-vector hints the CRF was trained with (None: a model without them)
+        self.hints = hints
         # the second-pass CRFsuite tagger (None: one pass), with the options it was trained with
         self._second = second
         self._second_options: dict[str, Any] = meta.get("second_pass") or {}
@@ -791,6 +827,8 @@ class NerModel:
             second=second,
             second_reference=self._second_reference if second is not None else None,
         )
+        if self.hints is not None:
+            compiled.set_hint_classes(self.hints.classes)
         if list(weights.labels) != list(self._tagger.labels()) or not compiled.agrees(
             probe_sentences(self.extractor)
         ):
@@ -804,10 +842,28 @@ class NerModel:
         return compiled
 
     def _reference(self, tokens: list[str]) -> list[str]:
+        return decode(self._tagger, self._first_features(tokens, None), o_threshold=self.o_threshold)
+
+    def _hint_probabilities(self, sentences: Sequence[Sequence[str]]) -> list[Any] | None:
+        """Each sentence's word-vector hints (tokens × hint classes), or None without hints."""
+        if self.hints is None:
+            return None
+        return self.hints.probabilities(self.hints.sentence_rows(sentences, self.extractor.core))
+
+    def _first_features(self, tokens: list[str], hints: Any) -> Any:
+        """The first-pass CRFsuite items of one sentence (``hints``: its hint rows, computed if None)."""
         import pycrfsuite
 
-        features = pycrfsuite.ItemSequence(self.extractor.sentence(tokens))
-        return decode(self._tagger, features, o_threshold=self.o_threshold)
+        from marsad.models.ner_hints import hint_features
+
+        features = self.extractor.sentence(tokens)
+        if self.hints is None:
+            return pycrfsuite.ItemSequence(features)
+        if hints is None:
+            hints = self._hint_probabilities([tokens])
+            assert hints is not None
+            hints = hints[0]
+        return pycrfsuite.ItemSequence(with_hints(features, hint_features(hints, self.hints.classes)))
 
     def _second_features(self, tokens: list[str], extra: Sequence[Sequence[str]]) -> Any:
         import pycrfsuite
@@ -851,7 +907,21 @@ class NerModel:
             second = pycrfsuite.Tagger()
             second.open(str(second_path))
         extractor = FeatureExtractor(table=table, lexicon=load_lexicon(), groups=groups, soft=soft)
-        model = cls(tagger=tagger, extractor=extractor, meta=meta, second=second)
+        hints = None
+        if meta.get("hints"):
+            if second is not None:
+                raise error(
+                    "E204",
+                    "an NER model with both hints and a second pass is not supported",
+                    input=str(directory),
+                )
+            from marsad.models.ner_hints import WordHints
+
+            hints_path = directory / HINTS_FILE
+            if not hints_path.is_file():
+                raise error("E204", "NER hint file not found", input=str(hints_path))
+            hints = WordHints.load(hints_path)
+        model = cls(tagger=tagger, extractor=extractor, meta=meta, second=second, hints=hints)
         model.compiled = model.compile(model_path, second_path if second is not None else None)
         return model
 
@@ -875,6 +945,7 @@ class NerModel:
             outside = [table[:, column].tolist() if len(table) else [] for table in tables]
             return document_features(cores or keys or self._keys(sentences), tags, outside, own=own)
 
+        hints = self._hint_probabilities(sentences)
         if self.compiled is not None and not reference:
             if self._second is not None:
                 tags, tables, cores = self.compiled.tag_two_pass(sentences, extra_of, marginals=marginals)
@@ -882,14 +953,16 @@ class NerModel:
                     keys[:] = cores
                 return tags, tables
             if marginals or keys is not None:
-                tags, tables, cores = self.compiled.tag_with_cores(sentences, marginals=marginals)
+                tags, tables, cores = self.compiled.tag_with_cores(
+                    sentences, marginals=marginals, hints=hints
+                )
                 if keys is not None:
                     keys[:] = cores
                 return tags, tables
             width = len(self.labels)
-            return self.compiled.tag(sentences), [np.zeros((0, width)) for _ in sentences]
+            return self.compiled.tag(sentences, hints), [np.zeros((0, width)) for _ in sentences]
         tags, tables = self._reference_pass(
-            self._tagger, sentences, None, marginals=marginals or self._second is not None
+            self._tagger, sentences, None, marginals=marginals or self._second is not None, hints=hints
         )
         if self._second is None:
             return tags, tables
@@ -902,9 +975,9 @@ class NerModel:
         extra: list[list[list[str]]] | None,
         *,
         marginals: bool,
+        hints: list[Any] | None = None,
     ) -> tuple[list[list[str]], list[Any]]:
         import numpy as np
-        import pycrfsuite
 
         labels = self.labels
         tagged: list[list[str]] = []
@@ -915,7 +988,7 @@ class NerModel:
                 tables.append(np.zeros((0, len(labels))))
                 continue
             if extra is None:
-                features = pycrfsuite.ItemSequence(self.extractor.sentence(tokens))
+                features = self._first_features(tokens, hints[number] if hints is not None else None)
             else:
                 features = self._second_features(tokens, extra[number])
             tagged.append(decode(tagger, features, o_threshold=self.o_threshold))
@@ -980,19 +1053,30 @@ def train_ner(
     corpora: list[Path] | None = None,
     selftrain: bool = False,
     second_pass: bool = False,
+    hints: bool | None = None,
 ) -> dict[str, Any]:
-    """Train the NER model into ``out_dir`` (model, cluster table, metadata).
+    """Train the NER model into ``out_dir`` (model, cluster table, hint network, metadata).
 
-    With ``corpora`` the cluster table is rebuilt from those JSONL corpora (about 4 minutes for the
-    two the project uses); without, the shipped cluster table is copied. ``selftrain`` (needs
+    With ``corpora`` the word vectors are retrained and the cluster table and hint vectors rebuilt
+    from those JSONL corpora (about 11 minutes for the two the project uses, ``CLUSTER_VECTORS``);
+    without, the shipped cluster table and hint vectors are reused. ``hints`` (on in the shipped model)
+    trains the word-vector hint network (``HINTS``) and the CRF on its cross-fitted hints; None means
+    on unless ``selftrain`` or ``second_pass`` (measured options that do not combine with hints). ``selftrain`` (needs
     ``corpora``) adds the self-training features, which cross-validation did not justify (see
     docs/models/ner.md). ``second_pass`` adds the second-pass CRF over document features (five more
     first-pass trainings for its cross-fitted inputs, ``SECOND_PASS``; CV did not justify it). Deterministic
     for the same inputs. Returns figures for the training log.
     Raises E101 for a missing file, E204 when no cluster table is shipped and none is built.
     """
-    from marsad.models.ner_clusters import build_cluster_table
+    import tempfile
 
+    from marsad.models.ner_clusters import build_cluster_table, table_words
+    from marsad.models.ner_hints import WordHints, cross_fitted_hints, fit_hints
+
+    if hints is None:
+        hints = not (second_pass or selftrain)
+    if hints and (second_pass or selftrain):
+        raise ValueError("hints cannot be combined with the second pass or self-training")
     sentences, tags, warnings = _read_training(train_path)
     out_dir.mkdir(parents=True, exist_ok=True)
     cluster_path = out_dir / CLUSTER_FILE
@@ -1002,14 +1086,28 @@ def train_ner(
         for path in corpora:
             if not path.is_file():
                 raise error("E101", "corpus file not found", input=str(path))
-        stats = build_cluster_table(
-            corpora=corpora,
-            out_path=cluster_path,
-            cues=context_cues(load_lexicon()),
-            extra_texts=(" ".join(s) for s in sentences),
-        )
+        with tempfile.TemporaryDirectory() as tmp:
+            vectors_path = Path(tmp) / "vectors.kv"
+            stats = build_cluster_table(
+                corpora=corpora,
+                out_path=cluster_path,
+                cues=context_cues(load_lexicon()),
+                extra_texts=(" ".join(s) for s in sentences),
+                vectors_out=vectors_path,
+                **CLUSTER_VECTORS,
+            )
+            template = None
+            if hints:
+                from gensim.models import KeyedVectors
+
+                vectors = KeyedVectors.load(str(vectors_path))
+                words = table_words(vectors.index_to_key, HINTS["words"])
+                template = WordHints.template(
+                    words=words, vectors=[vectors[w] for w in words], width=HINTS["width"]
+                )
         figures["cluster_table"] = stats
     else:
+        template = WordHints.load(_package_data_dir() / HINTS_FILE) if hints else None
         shipped = _package_data_dir() / CLUSTER_FILE
         if not shipped.is_file():
             raise error(
@@ -1020,7 +1118,27 @@ def train_ner(
     figures["cluster_seconds"] = round(time.perf_counter() - started, 1)
     table = ClusterTable.read(cluster_path)
     extractor = FeatureExtractor(table=table, lexicon=load_lexicon(), groups=ALL_GROUPS)
-    seconds = train_crf(sentences=sentences, tags=tags, extractor=extractor, model_path=out_dir / MODEL_FILE)
+    weighted = None
+    hints_path = out_dir / HINTS_FILE
+    if template is not None:
+        started = time.perf_counter()
+        rows = template.sentence_rows(sentences, extractor.core)
+        options = {"hidden": HINTS["hidden"], "epochs": HINTS["epochs"]}
+        weighted = cross_fitted_hints(
+            rows=rows, tags=tags, template=template, folds=HINTS["folds"], **options
+        )
+        fit_hints(rows=rows, tags=tags, template=template, **options).save(hints_path)
+        figures["hints_seconds"] = round(time.perf_counter() - started, 1)
+        figures["hints_bytes"] = hints_path.stat().st_size
+    elif hints_path.is_file():
+        hints_path.unlink()
+    seconds = train_crf(
+        sentences=sentences,
+        tags=tags,
+        extractor=extractor,
+        model_path=out_dir / MODEL_FILE,
+        weighted=weighted,
+    )
     use_soft = bool(corpora) and selftrain
     if use_soft and corpora:
         import pycrfsuite
@@ -1058,6 +1176,7 @@ def train_ner(
         "groups": sorted(ALL_GROUPS),
         "selftrain": use_soft,
         "second_pass": SECOND_PASS if second_pass else None,
+        "hints": HINTS if template is not None else None,
         "o_threshold": O_THRESHOLD,
         "propagate": PROPAGATION,
         "params": DEFAULT_PARAMS,

@@ -23,6 +23,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 __all__ = [
     "ClusterTable",
@@ -153,61 +154,142 @@ def build_cluster_table(
     extra_texts: Iterable[str] = (),
     vector_size: int = 64,
     epochs: int = 3,
+    window: int = 4,
+    skipgram: bool = False,
     min_count: int = 5,
     max_words: int = 80_000,
     seed: int = 1,
     finer: tuple[int, ...] = (),
+    vectors_out: Path | None = None,
 ) -> dict[str, float]:
     """Train word2vec on the corpora, cluster the vocabulary and write the table.
 
     ``finer`` adds columns of finer k-means partitions of the same vectors (e.g. 2048 classes),
-    after c512. Deterministic: one worker thread, fixed seeds. Returns a few figures for the training log.
+    after c512; ``vectors_out`` keeps the word vectors (gensim ``KeyedVectors``). Deterministic: one worker thread, fixed seeds. Returns a few figures for the training log.
     """
-    import numpy as np
-    from gensim.models import Word2Vec
-    from gensim.models.word2vec import LineSentence
-    from sklearn.cluster import KMeans
-
-    counts: Counter[str] = Counter()
-    contexts: dict[str, list[int]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         corpus_file = Path(tmp) / "corpus.txt"
-        n_tokens = 0
-        with open(corpus_file, "w", encoding="utf-8") as out:
-            for text in _chain_texts(iter_corpus_texts(corpora), extra_texts):
-                for paragraph in text.split("\n"):
-                    tokens = tokenise_for_clusters(paragraph)
-                    if len(tokens) < 3:
-                        continue
-                    counts.update(tokens)
-                    _count_contexts(tokens, cues, contexts)
-                    n_tokens += len(tokens)
-                    out.write(" ".join(tokens))
-                    out.write("\n")
-        model = Word2Vec(
-            LineSentence(str(corpus_file), max_sentence_length=10_000),
-            vector_size=vector_size,
-            window=4,
-            min_count=min_count,
-            sg=0,
-            negative=5,
-            epochs=epochs,
-            workers=1,
-            seed=seed,
-            hashfxn=_stable_hash,
-            sorted_vocab=True,
+        counts, contexts, n_tokens = write_cluster_corpus(
+            corpora=corpora, out_path=corpus_file, cues=cues, extra_texts=extra_texts
         )
+        vocabulary = cluster_vectors_to_table(
+            corpus_file=corpus_file,
+            counts=counts,
+            contexts=contexts,
+            out_path=out_path,
+            vector_size=vector_size,
+            epochs=epochs,
+            window=window,
+            skipgram=skipgram,
+            min_count=min_count,
+            max_words=max_words,
+            seed=seed,
+            finer=finer,
+            vectors_out=vectors_out,
+        )
+    return {"tokens": float(n_tokens), "vocabulary": float(vocabulary)}
 
-    words = [w for w in model.wv.index_to_key if any(ch.isalpha() for ch in w)][:max_words]
-    vectors = np.asarray([model.wv[w] for w in words], dtype=np.float64)
-    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True) + 1e-9
-    fine = KMeans(n_clusters=512, n_init=1, random_state=seed, max_iter=60).fit(vectors)
+
+def write_cluster_corpus(
+    *, corpora: list[Path], out_path: Path, cues: ContextCues, extra_texts: Iterable[str] = ()
+) -> tuple[Counter[str], dict[str, list[int]], int]:
+    """Write the normalised training text, one paragraph a line; return word counts, cue-context
+    counts and the number of tokens."""
+    counts: Counter[str] = Counter()
+    contexts: dict[str, list[int]] = {}
+    n_tokens = 0
+    with open(out_path, "w", encoding="utf-8") as out:
+        for text in _chain_texts(iter_corpus_texts(corpora), extra_texts):
+            for paragraph in text.split("\n"):
+                tokens = tokenise_for_clusters(paragraph)
+                if len(tokens) < 3:
+                    continue
+                counts.update(tokens)
+                _count_contexts(tokens, cues, contexts)
+                n_tokens += len(tokens)
+                out.write(" ".join(tokens))
+                out.write("\n")
+    return counts, contexts, n_tokens
+
+
+def cluster_vectors_to_table(
+    *,
+    corpus_file: Path,
+    counts: Counter[str],
+    contexts: dict[str, list[int]],
+    out_path: Path,
+    vector_size: int,
+    epochs: int,
+    window: int,
+    skipgram: bool,
+    min_count: int,
+    max_words: int,
+    seed: int,
+    finer: tuple[int, ...] = (),
+    vectors_out: Path | None = None,
+) -> int:
+    """Train word2vec on ``corpus_file``, cluster the ``max_words`` most frequent words and write
+    the table; returns the number of words written. ``vectors_out`` keeps the word2vec vectors
+    (gensim ``KeyedVectors``) for experiments."""
+    from gensim.models import Word2Vec
+    from gensim.models.word2vec import LineSentence
+
+    model = Word2Vec(
+        LineSentence(str(corpus_file), max_sentence_length=10_000),
+        vector_size=vector_size,
+        window=window,
+        min_count=min_count,
+        sg=1 if skipgram else 0,
+        negative=5,
+        epochs=epochs,
+        workers=1,
+        seed=seed,
+        hashfxn=_stable_hash,
+        sorted_vocab=True,
+    )
+    if vectors_out is not None:
+        model.wv.save(str(vectors_out))
+    words = table_words(model.wv.index_to_key, max_words)
+    write_cluster_table(
+        words=words,
+        vectors=[model.wv[w] for w in words],
+        counts=counts,
+        contexts=contexts,
+        out_path=out_path,
+        seed=seed,
+        finer=finer,
+    )
+    return len(words)
+
+
+def table_words(vocabulary: Iterable[str], max_words: int) -> list[str]:
+    """The words a table keeps: the most frequent ones holding a letter, in frequency order."""
+    return [w for w in vocabulary if any(ch.isalpha() for ch in w)][:max_words]
+
+
+def write_cluster_table(
+    *,
+    words: list[str],
+    vectors: Iterable[Any],
+    counts: Counter[str],
+    contexts: dict[str, list[int]],
+    out_path: Path,
+    seed: int,
+    finer: tuple[int, ...] = (),
+) -> None:
+    """Cluster ``words``' vectors with k-means at three nested granularities and write the table."""
+    import numpy as np
+    from sklearn.cluster import KMeans
+
+    matrix = np.asarray(list(vectors), dtype=np.float64)
+    matrix /= np.linalg.norm(matrix, axis=1, keepdims=True) + 1e-9
+    fine = KMeans(n_clusters=512, n_init=1, random_state=seed, max_iter=60).fit(matrix)
     # Coarser levels cluster the fine centroids, so the three levels nest like a hierarchy.
     centroids = fine.cluster_centers_
     mid = KMeans(n_clusters=128, n_init=4, random_state=seed).fit(centroids).labels_
     coarse = KMeans(n_clusters=32, n_init=4, random_state=seed).fit(centroids).labels_
     finer_labels = [
-        KMeans(n_clusters=size, n_init=1, random_state=seed, max_iter=60).fit(vectors).labels_
+        KMeans(n_clusters=size, n_init=1, random_state=seed, max_iter=60).fit(matrix).labels_
         for size in finer
     ]
 
@@ -228,7 +310,6 @@ def build_cluster_table(
             levels = "".join(f"\t{labels[number]}" for labels in finer_labels)
             row = f"{word}\t{counts[word]}\t{share:.2f}\t{shares}\t{coarse[label]}\t{mid[label]}\t{label}{levels}\n"
             gz.write(row.encode("utf-8"))
-    return {"tokens": float(n_tokens), "vocabulary": float(len(words))}
 
 
 def _count_contexts(tokens: list[str], cues: ContextCues, contexts: dict[str, list[int]]) -> None:

@@ -1,0 +1,307 @@
+"""Word-vector hints for the NER CRF: a small network over the word vectors of a ±2 window.
+
+The CRF sees words through discrete features (the word, its affixes, its cluster ids). A name it
+has never seen gets little from them beyond its cluster. A dense view generalises further: a
+one-hidden-layer network over the word2vec vectors of the token and its two neighbours on each
+side (vectors trained here on the unlabelled corpora, as the clusters are) gives each token a
+distribution over the BIO labels, and the CRF takes those probabilities as weighted features
+``hint=LABEL`` (value = the probability). The CRF is trained on *cross-fitted* hints (each block
+of training sentences gets its hints from a network trained on the other blocks), so it learns how
+far to trust hints on text the network has not seen.
+
+The shipped file ``ner_hints.npz`` holds the vector table (the most frequent corpus words, unit
+vectors stored as 8-bit codes with one scale per word) and the network's weights. Both the
+reference (CRFsuite) path and the compiled tagger compute the hints with :meth:`WordHints.probabilities`,
+so they see the same numbers.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from marsad.models.ner_clusters import normalise_word
+
+__all__ = ["HINT_PREFIX", "WordHints", "cross_fitted_hints", "fit_hints", "hint_features"]
+
+FloatArray = npt.NDArray[np.float32]
+
+# Attribute names of the hint features in the CRF: ``hint=B-PER`` and so on (never ``hint=O``).
+HINT_PREFIX = "hint="
+# Hints below this probability are left out of the CRF's items (they carry almost no weight and
+# would only lengthen every item).
+MIN_HINT = 0.01
+# Distinct surface tokens whose table rows are cached (the cache starts again past this).
+_CACHE_LIMIT = 200_000
+
+
+class WordHints:
+    """The vector table and the network; :meth:`probabilities` gives each token's label distribution."""
+
+    def __init__(
+        self,
+        *,
+        words: Sequence[str],
+        codes: npt.NDArray[np.int8],
+        scales: FloatArray,
+        weights: Sequence[FloatArray],
+        classes: Sequence[str],
+        width: int,
+    ) -> None:
+        self.words = list(words)
+        self.codes = codes
+        self.scales = scales
+        self.classes = list(classes)
+        self.width = width
+        self._rows = {word: row for row, word in enumerate(self.words)}
+        self._token_rows: dict[str, int] = {}
+        self._projection: FloatArray | None = None
+        self._projected_rows = np.zeros(0, dtype=bool)
+        dim = codes.shape[1]
+        # float32 unit vectors, one extra column flagging a word with no vector; the last row is
+        # that unknown word, and a zero row after it pads the window past a sentence's edges.
+        table = np.zeros((len(self.words) + 2, dim + 1), dtype=np.float32)
+        table[: len(self.words), :dim] = codes.astype(np.float32) * scales[:, None]
+        table[len(self.words), dim] = 1.0
+        self._table = table
+        self._unknown = len(self.words)
+        self._pad = len(self.words) + 1
+        hidden_in, hidden_bias, out, out_bias = (np.asarray(w, dtype=np.float32) for w in weights)
+        span = 2 * width + 1
+        if hidden_in.shape[0] != span * (dim + 1):
+            raise ValueError("hint network input does not match the vector table and window")
+        # (offset, dim + 1, hidden): the first layer split by window offset
+        self._first = hidden_in.reshape(span, dim + 1, -1)
+        # the same, as one matrix (dim + 1, offsets * hidden): one product projects a word for all offsets
+        self._first_flat = np.ascontiguousarray(self._first.transpose(1, 0, 2).reshape(dim + 1, -1))
+        self._first_bias = hidden_bias
+        self._out = out
+        self._out_bias = out_bias
+        self.weights = [hidden_in, hidden_bias, out, out_bias]
+
+    @classmethod
+    def template(cls, *, words: Sequence[str], vectors: Any, width: int) -> WordHints:
+        """A table with no trained network yet (zero weights), to train one on with :func:`fit_hints`."""
+        codes, scales = quantise(vectors)
+        span = (2 * width + 1) * (codes.shape[1] + 1)
+        zeros = [np.zeros((span, 1), np.float32), np.zeros(1, np.float32)]
+        zeros += [np.zeros((1, 1), np.float32), np.zeros(1, np.float32)]
+        return cls(words=words, codes=codes, scales=scales, weights=zeros, classes=["O"], width=width)
+
+    # -- lookup ---------------------------------------------------------------------------------
+
+    def row(self, token: str, core: Callable[[str], str]) -> int:
+        """The table row of a surface token: its normalised form, else its clitic-stripped core."""
+        rows = self._rows
+        found = rows.get(normalise_word(token))
+        if found is None:
+            found = rows.get(core(token))
+        return self._unknown if found is None else found
+
+    def probabilities(self, rows: Sequence[Sequence[int]]) -> list[FloatArray]:
+        """Label distributions (tokens × :attr:`classes`) for sentences given as table rows."""
+        lengths = [len(r) for r in rows]
+        if not sum(lengths):
+            return [np.zeros((0, len(self.classes)), dtype=np.float32) for _ in rows]
+        width, pad = self.width, self._pad
+        # Sentences laid end to end with ``width`` pad rows around each, so every token's window
+        # is a contiguous run and the pads (zero vectors) stand for "past the sentence's edge".
+        laid: list[int] = [pad] * width
+        centres: list[int] = []
+        for sentence in rows:
+            centres.extend(range(len(laid), len(laid) + len(sentence)))
+            laid.extend(sentence)
+            laid.extend([pad] * width)
+        projected = self._projected(np.asarray(laid, dtype=np.intp))
+        count = len(laid) - 2 * width
+        # hidden[i]: the token at laid position i + width, summed over its window's offsets
+        hidden = projected[0:count, 0].copy()
+        for offset in range(1, 2 * width + 1):
+            hidden += projected[offset : count + offset, offset]
+        hidden = hidden[np.asarray(centres, dtype=np.intp) - width]
+        hidden += self._first_bias
+        np.maximum(hidden, 0.0, out=hidden)
+        logits = hidden @ self._out + self._out_bias
+        logits -= logits.max(axis=1, keepdims=True)
+        np.exp(logits, out=logits)
+        logits /= logits.sum(axis=1, keepdims=True)
+        out: list[FloatArray] = []
+        start = 0
+        for size in lengths:
+            out.append(logits[start : start + size])
+            start += size
+        return out
+
+    def _projected(self, laid: npt.NDArray[np.intp]) -> FloatArray:
+        """The first layer's projection of each row's vector for every window offset, (rows,
+        offsets, hidden); computed once per table row and kept (the array is allocated lazily, so
+        only the rows met take memory)."""
+        if self._projection is None:
+            span, _, hidden_size = self._first.shape
+            self._projection = np.zeros((len(self._table), span * hidden_size), dtype=np.float32)
+            self._projected_rows = np.zeros(len(self._table), dtype=bool)
+        unique = np.unique(laid)
+        missing = unique[~self._projected_rows[unique]]
+        if len(missing):
+            self._projection[missing] = self._table[missing] @ self._first_flat
+            self._projected_rows[missing] = True
+        return self._projection[laid].reshape(len(laid), self._first.shape[0], -1)
+
+    def sentence_rows(
+        self, sentences: Sequence[Sequence[str]], core: Callable[[str], str]
+    ) -> list[list[int]]:
+        """Table rows of each sentence's tokens (looked up once per distinct token, then cached)."""
+        cache = self._token_rows
+        if len(cache) > _CACHE_LIMIT:
+            cache.clear()
+        out: list[list[int]] = []
+        for tokens in sentences:
+            rows = list(map(cache.get, tokens))
+            if None in rows:
+                for i, token in enumerate(tokens):
+                    if rows[i] is None:
+                        rows[i] = cache[token] = self.row(token, core)
+            out.append(rows)  # type: ignore[arg-type]
+        return out
+
+    # -- storage --------------------------------------------------------------------------------
+
+    def save(self, path: Path) -> None:
+        """Write the table and weights as one ``.npz`` (byte-stable for the same contents)."""
+        buffer = io.BytesIO()
+        np.savez_compressed(
+            buffer,
+            # one UTF-8 string, words separated by newlines (a unicode array pads every word)
+            words=np.frombuffer("\n".join(self.words).encode("utf-8"), dtype=np.uint8),
+            codes=self.codes,
+            scales=self.scales.astype(np.float32),
+            w0=self.weights[0],
+            b0=self.weights[1],
+            w1=self.weights[2],
+            b1=self.weights[3],
+            classes=np.asarray(self.classes),
+            width=np.asarray(self.width),
+        )
+        path.write_bytes(buffer.getvalue())
+
+    @classmethod
+    def load(cls, path: Path) -> WordHints:
+        with np.load(path, allow_pickle=False) as data:
+            return cls(
+                words=bytes(data["words"]).decode("utf-8").split("\n"),
+                codes=data["codes"],
+                scales=data["scales"],
+                weights=[data["w0"], data["b0"], data["w1"], data["b1"]],
+                classes=[str(c) for c in data["classes"]],
+                width=int(data["width"]),
+            )
+
+
+def quantise(vectors: npt.NDArray[Any]) -> tuple[npt.NDArray[np.int8], FloatArray]:
+    """Unit-normalise rows and store each as 8-bit codes with one scale."""
+    matrix = np.asarray(vectors, dtype=np.float64)
+    matrix = matrix / (np.linalg.norm(matrix, axis=1, keepdims=True) + 1e-9)
+    scales = np.abs(matrix).max(axis=1) / 127.0
+    scales[scales == 0] = 1.0
+    codes = np.round(matrix / scales[:, None]).astype(np.int8)
+    return codes, scales.astype(np.float32)
+
+
+def hint_features(probabilities: FloatArray, classes: Sequence[str]) -> list[dict[str, float]]:
+    """Weighted CRF attributes per token: ``hint=LABEL`` with its probability (``O`` left out)."""
+    names = [HINT_PREFIX + label for label in classes]
+    keep = [number for number, label in enumerate(classes) if label != "O"]
+    out: list[dict[str, float]] = []
+    for row in probabilities.tolist():
+        out.append({names[k]: row[k] for k in keep if row[k] >= MIN_HINT})
+    return out
+
+
+def _design(hints_table: WordHints, rows: Sequence[Sequence[int]]) -> FloatArray:
+    """The network's input rows (the window's vectors side by side), for training."""
+    table = hints_table._table
+    width = hints_table.width
+    pad = hints_table._pad
+    out: list[FloatArray] = []
+    for sentence in rows:
+        padded = [pad] * width + list(sentence) + [pad] * width
+        windows = np.asarray(
+            [padded[i : i + 2 * width + 1] for i in range(len(sentence))], dtype=np.intp
+        ).reshape(len(sentence), 2 * width + 1)
+        out.append(table[windows].reshape(len(sentence), -1))
+    return np.concatenate(out) if out else np.zeros((0, table.shape[1] * (2 * width + 1)), np.float32)
+
+
+def fit_hints(
+    *,
+    rows: Sequence[Sequence[int]],
+    tags: Sequence[Sequence[str]],
+    template: WordHints,
+    hidden: int,
+    epochs: int,
+    seed: int = 1,
+) -> WordHints:
+    """Train the network on sentences given as table rows of ``template`` (whose weights are ignored)."""
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.neural_network import MLPClassifier
+
+    x = _design(template, rows)
+    y = np.asarray([tag for sentence in tags for tag in sentence])
+    network = MLPClassifier(
+        hidden_layer_sizes=(hidden,), max_iter=epochs, random_state=seed, batch_size=256, alpha=1e-4
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        network.fit(x, y)
+    weights = [
+        network.coefs_[0].astype(np.float32),
+        network.intercepts_[0].astype(np.float32),
+        network.coefs_[1].astype(np.float32),
+        network.intercepts_[1].astype(np.float32),
+    ]
+    return WordHints(
+        words=template.words,
+        codes=template.codes,
+        scales=template.scales,
+        weights=weights,
+        classes=[str(c) for c in network.classes_],
+        width=template.width,
+    )
+
+
+def cross_fitted_hints(
+    *,
+    rows: Sequence[Sequence[int]],
+    tags: Sequence[Sequence[str]],
+    template: WordHints,
+    hidden: int,
+    epochs: int,
+    folds: int,
+    seed: int = 1,
+) -> list[list[dict[str, float]]]:
+    """Hint features for training sentences, each block's from a network trained on the others.
+
+    Blocks are contiguous (neighbouring sentences share stories, as in the CV of the model card).
+    """
+    bounds = [round(i * len(rows) / folds) for i in range(folds + 1)]
+    out: list[list[dict[str, float]]] = []
+    for k in range(folds):
+        low, high = bounds[k], bounds[k + 1]
+        network = fit_hints(
+            rows=[*rows[:low], *rows[high:]],
+            tags=[*tags[:low], *tags[high:]],
+            template=template,
+            hidden=hidden,
+            epochs=epochs,
+            seed=seed,
+        )
+        for probabilities in network.probabilities(rows[low:high]):
+            out.append(hint_features(probabilities, network.classes))
+    return out

@@ -1,0 +1,151 @@
+"""The word-vector hints of the NER model (issue 3): the network, its storage, and both tagging paths."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from marsad.models.ner_clusters import normalise_word
+from marsad.models.ner_hints import MIN_HINT, WordHints, _design, fit_hints, hint_features
+
+WORDS = ["في", "القاهرة", "قال", "الرئيس", "محمد", "وزارة", "الخارجية", "بيروت", "اليوم", "."]
+LABELS = {"القاهرة": "B-LOC", "بيروت": "B-LOC", "محمد": "B-PER", "الخارجية": "I-ORG", "وزارة": "B-ORG"}
+
+
+def _core(token: str) -> str:
+    # the extractor's core for these tests: normalised, و/ب/ل stripped from a longer word
+    word = normalise_word(token)
+    return word[1:] if word[:1] in "وبل" and len(word) > 3 else word
+
+
+def _template(width: int = 2) -> WordHints:
+    rng = np.random.default_rng(7)
+    # tables hold normalised words (ta marbuta, alef and hamza forms folded), as the corpus is
+    words = [normalise_word(w) for w in WORDS]
+    return WordHints.template(words=words, vectors=rng.normal(size=(len(WORDS), 12)), width=width)
+
+
+def _corpus(count: int = 60) -> tuple[list[list[str]], list[list[str]]]:
+    rng = np.random.default_rng(3)
+    sentences = [
+        [WORDS[i] for i in rng.integers(0, len(WORDS), size=int(rng.integers(1, 9)))] for _ in range(count)
+    ]
+    tags = [[LABELS.get(token, "O") for token in sentence] for sentence in sentences]
+    return sentences, tags
+
+
+@pytest.fixture(scope="module")
+def trained() -> WordHints:
+    template = _template()
+    sentences, tags = _corpus(300)
+    return fit_hints(
+        rows=template.sentence_rows(sentences, _core), tags=tags, template=template, hidden=16, epochs=30
+    )
+
+
+def _dense_forward(hints: WordHints, rows: list[list[int]]) -> np.ndarray:
+    """The network's output computed the plain way: the window's vectors side by side."""
+    hidden = np.maximum(_design(hints, rows) @ hints.weights[0] + hints.weights[1], 0.0)
+    logits = hidden @ hints.weights[2] + hints.weights[3]
+    exp = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return exp / exp.sum(axis=1, keepdims=True)
+
+
+def test_probabilities_equal_the_plain_forward_pass(trained: WordHints) -> None:
+    sentences = [["القاهرة"], [], ["قال", "الرئيس", "محمد", "في", "بيروت", "اليوم", "."], ["كلمة", "غريبة"]]
+    rows = trained.sentence_rows(sentences, _core)
+    got = trained.probabilities(rows)
+    assert [len(p) for p in got] == [1, 0, 7, 2]
+    expected = _dense_forward(trained, [r for r in rows if r])
+    np.testing.assert_allclose(np.concatenate(got), expected, rtol=0, atol=1e-5)
+    for table in got:
+        np.testing.assert_allclose(table.sum(axis=1), 1.0, atol=1e-5)
+
+
+def test_a_sentence_alone_and_in_a_batch_get_the_same_hints(trained: WordHints) -> None:
+    sentences, _ = _corpus(20)
+    rows = trained.sentence_rows(sentences, _core)
+    batch = trained.probabilities(rows)
+    for sentence_rows, expected in zip(rows, batch, strict=True):
+        np.testing.assert_allclose(trained.probabilities([sentence_rows])[0], expected, rtol=0, atol=1e-6)
+
+
+def test_rows_fold_spelling_and_strip_clitics() -> None:
+    template = _template()
+    core_row = template.row("القاهرة", _core)
+    assert template.row("والقاهرة", _core) == core_row  # conjunction attached
+    assert template.row("الخارجيه", _core) == template.row("الخارجية", _core) != unknown_row(template)
+    assert template.row("اَلقاهرة", _core) == core_row  # a diacritic is folded away
+    unknown = template.row("زرغلوفيتش", _core)
+    assert unknown == len(WORDS)
+    # the unknown word has its own vector (the flag column), not the zero padding
+    assert template._table[unknown, -1] == 1.0
+    assert not template._table[template._pad].any()
+
+
+def test_the_network_learns_the_training_labels(trained: WordHints) -> None:
+    rows = trained.sentence_rows([["قال", "محمد", "في", "القاهرة"]], _core)
+    best = [trained.classes[i] for i in trained.probabilities(rows)[0].argmax(axis=1)]
+    assert best[1] == "B-PER" and best[3] == "B-LOC"
+
+
+def unknown_row(template: WordHints) -> int:
+    return len(template.words)
+
+
+def test_hint_features_leave_out_o_and_tiny_hints() -> None:
+    classes = ["B-LOC", "B-PER", "O"]
+    features = hint_features(np.array([[0.5, MIN_HINT / 2, 0.5], [0.0, 0.2, 0.8]], dtype=np.float32), classes)
+    assert features == [{"hint=B-LOC": 0.5}, {"hint=B-PER": pytest.approx(0.2)}]
+
+
+def test_save_and_load_round_trip(trained: WordHints, tmp_path: Path) -> None:
+    first, second = tmp_path / "a.npz", tmp_path / "b.npz"
+    trained.save(first)
+    loaded = WordHints.load(first)
+    assert (
+        loaded.words == trained.words and loaded.classes == trained.classes and loaded.width == trained.width
+    )
+    rows = trained.sentence_rows([["قال", "محمد", "في", "بيروت"]], _core)
+    np.testing.assert_array_equal(loaded.probabilities(rows)[0], trained.probabilities(rows)[0])
+    loaded.save(second)
+    assert first.read_bytes() == second.read_bytes()
+
+
+def test_a_network_of_the_wrong_shape_is_refused() -> None:
+    template = _template(width=2)
+    with pytest.raises(ValueError, match="window"):
+        WordHints(
+            words=template.words,
+            codes=template.codes,
+            scales=template.scales,
+            weights=template.weights,
+            classes=["O"],
+            width=1,
+        )
+
+
+def test_the_shipped_model_uses_its_hints() -> None:
+    from marsad.models.ner import NerModel
+
+    model = NerModel.load()
+    assert model.meta["hints"] and model.hints is not None
+    assert model.compiled is not None and model.compiled._hint_weights is not None
+    # the CRF learnt real weights for the hints: they move the scores of an unseen name
+    assert np.abs(model.compiled._hint_weights).max() > 0.1
+
+
+def test_a_model_without_its_hint_file_is_a_coded_error(tmp_path: Path) -> None:
+    import shutil
+
+    from marsad.errors import MarsadError
+    from marsad.models.ner import CLUSTER_FILE, META_FILE, MODEL_FILE, NerModel, _package_data_dir
+
+    for name in (MODEL_FILE, CLUSTER_FILE, META_FILE):
+        shutil.copyfile(_package_data_dir() / name, tmp_path / name)
+    with pytest.raises(MarsadError) as caught:
+        NerModel.load(tmp_path)
+    assert caught.value.code == "E204"
+    assert "hint" in str(caught.value)
