@@ -46,7 +46,7 @@ from marsad.models.ner import (
     train_crf,
     with_hints,
 )
-from marsad.models.ner_clusters import ClusterTable, normalise_word, table_words
+from marsad.models.ner_clusters import ClusterTable, normalise_word
 from marsad.models.ner_hints import WordHints, cross_fitted_hints, fit_hints, hint_features
 from marsad.paths import shared_data
 
@@ -526,12 +526,14 @@ def main() -> None:
     table = ClusterTable.read(table_path) if args.variants or args.twopass else None
     hints = None
     if args.hints is not None and str(args.hints) == "shipped":
-        hints = WordHints.load(Path(__file__).resolve().parents[1] / "src/marsad/models/data/ner_hints.npz")
+        data = Path(__file__).resolve().parents[1] / "src/marsad/models/data"
+        words = list(ClusterTable.read(data / "ner_clusters.tsv.gz").entries)
+        hints = WordHints.load(data / "ner_hints.npz", words=words)
     elif args.hints is not None:
         from gensim.models import KeyedVectors
 
         vectors = KeyedVectors.load(str(args.hints))
-        words = table_words(vectors.index_to_key, HINTS["words"])
+        words = list(ClusterTable.read(table_path).entries)  # the hint table holds the cluster table's words
         hints = WordHints.template(words=words, vectors=[vectors[w] for w in words], width=HINTS["width"])
     if args.twopass:
         print(

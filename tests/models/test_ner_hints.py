@@ -104,7 +104,7 @@ def test_hint_features_leave_out_o_and_tiny_hints() -> None:
 def test_save_and_load_round_trip(trained: WordHints, tmp_path: Path) -> None:
     first, second = tmp_path / "a.npz", tmp_path / "b.npz"
     trained.save(first)
-    loaded = WordHints.load(first)
+    loaded = WordHints.load(first, words=trained.words)
     assert (
         loaded.words == trained.words and loaded.classes == trained.classes and loaded.width == trained.width
     )
@@ -112,6 +112,9 @@ def test_save_and_load_round_trip(trained: WordHints, tmp_path: Path) -> None:
     np.testing.assert_array_equal(loaded.probabilities(rows)[0], trained.probabilities(rows)[0])
     loaded.save(second)
     assert first.read_bytes() == second.read_bytes()
+    # the words come from the cluster table: a file read against other words is refused
+    with pytest.raises(ValueError, match="word list"):
+        WordHints.load(first, words=[*trained.words[:-1], "كلمة"])
 
 
 def test_a_network_of_the_wrong_shape_is_refused() -> None:

@@ -66,9 +66,9 @@ PROPAGATION: dict[str, Any] = {"min_confidence": 0.7, "max_outside": 0.999, "fam
 SECOND_PASS: dict[str, Any] = {"own": True, "window": 10, "folds": 5}
 # Word-vector hints (marsad.models.ner_hints): a one-hidden-layer network over the vectors of a
 # ±``width`` window, ``hidden`` units, ``epochs`` passes; the CRF is trained on hints cross-fitted over
-# ``folds`` contiguous blocks; the table keeps the ``words`` most frequent corpus words. Written to
+# ``folds`` contiguous blocks; the vectors are those of the cluster table's words. Written to
 # ner_meta.json as "hints"; chosen by CV (docs/models/ner.md).
-HINTS: dict[str, Any] = {"hidden": 128, "epochs": 12, "width": 2, "folds": 5, "words": 80_000}
+HINTS: dict[str, Any] = {"hidden": 128, "epochs": 12, "width": 2, "folds": 5}
 HINTS_FILE = "ner_hints.npz"
 # The word2vec run behind both the cluster table and the hint vectors (build_cluster_table options).
 CLUSTER_VECTORS: dict[str, Any] = {
@@ -920,7 +920,16 @@ class NerModel:
             hints_path = directory / HINTS_FILE
             if not hints_path.is_file():
                 raise error("E204", "NER hint file not found", input=str(hints_path))
-            hints = WordHints.load(hints_path)
+            if table is None:
+                raise error(
+                    "E204", "NER hints need the cluster table, which was not found", input=str(cluster_path)
+                )
+            try:
+                hints = WordHints.load(hints_path, words=list(table.entries))
+            except ValueError as err:
+                raise error(
+                    "E204", f"NER hint file does not match the cluster table: {err}", input=str(hints_path)
+                ) from err
         model = cls(tagger=tagger, extractor=extractor, meta=meta, second=second, hints=hints)
         model.compiled = model.compile(model_path, second_path if second is not None else None)
         return model
@@ -1070,7 +1079,7 @@ def train_ner(
     """
     import tempfile
 
-    from marsad.models.ner_clusters import build_cluster_table, table_words
+    from marsad.models.ner_clusters import build_cluster_table
     from marsad.models.ner_hints import WordHints, cross_fitted_hints, fit_hints
 
     if hints is None:
@@ -1101,18 +1110,23 @@ def train_ner(
                 from gensim.models import KeyedVectors
 
                 vectors = KeyedVectors.load(str(vectors_path))
-                words = table_words(vectors.index_to_key, HINTS["words"])
+                # the hint table holds the cluster table's words, in its order (ner_hints.npz keeps
+                # only a check of them)
+                words = list(ClusterTable.read(cluster_path).entries)
                 template = WordHints.template(
                     words=words, vectors=[vectors[w] for w in words], width=HINTS["width"]
                 )
         figures["cluster_table"] = stats
     else:
-        template = WordHints.load(_package_data_dir() / HINTS_FILE) if hints else None
+        template = None
         shipped = _package_data_dir() / CLUSTER_FILE
         if not shipped.is_file():
             raise error(
                 "E204", "no shipped cluster table; pass the corpora to rebuild it", input=str(shipped)
             )
+        if hints:
+            words = list(ClusterTable.read(shipped).entries)
+            template = WordHints.load(_package_data_dir() / HINTS_FILE, words=words)
         if shipped.resolve() != cluster_path.resolve():
             shutil.copyfile(shipped, cluster_path)
     figures["cluster_seconds"] = round(time.perf_counter() - started, 1)

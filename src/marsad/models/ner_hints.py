@@ -18,6 +18,7 @@ so they see the same numbers.
 from __future__ import annotations
 
 import io
+import zlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -176,8 +177,9 @@ class WordHints:
         buffer = io.BytesIO()
         np.savez_compressed(
             buffer,
-            # one UTF-8 string, words separated by newlines (a unicode array pads every word)
-            words=np.frombuffer("\n".join(self.words).encode("utf-8"), dtype=np.uint8),
+            # the words themselves are the cluster table's (same words, same order): only a check here
+            word_count=np.asarray(len(self.words)),
+            word_digest=np.asarray(_digest(self.words)),
             codes=self.codes,
             scales=self.scales.astype(np.float32),
             w0=self.weights[0],
@@ -190,16 +192,25 @@ class WordHints:
         path.write_bytes(buffer.getvalue())
 
     @classmethod
-    def load(cls, path: Path) -> WordHints:
+    def load(cls, path: Path, *, words: Sequence[str]) -> WordHints:
+        """Read a file written by :meth:`save`; ``words`` are its table's words (the cluster table's,
+        in order). Raises ValueError when they are not the words the file was written with."""
+        words = list(words)
         with np.load(path, allow_pickle=False) as data:
+            if int(data["word_count"]) != len(words) or int(data["word_digest"]) != _digest(words):
+                raise ValueError("the hint file was written for another word list than the cluster table's")
             return cls(
-                words=bytes(data["words"]).decode("utf-8").split("\n"),
+                words=words,
                 codes=data["codes"],
                 scales=data["scales"],
                 weights=[data["w0"], data["b0"], data["w1"], data["b1"]],
                 classes=[str(c) for c in data["classes"]],
                 width=int(data["width"]),
             )
+
+
+def _digest(words: Sequence[str]) -> int:
+    return zlib.crc32("\n".join(words).encode("utf-8"))
 
 
 def quantise(vectors: npt.NDArray[Any]) -> tuple[npt.NDArray[np.int8], FloatArray]:
