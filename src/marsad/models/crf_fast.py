@@ -1,11 +1,13 @@
-"""Tag with a trained CRFsuite model without CRFsuite: cached label scores per word, Viterbi in numpy.
+"""Tag with a trained CRFsuite model without CRFsuite: cached label scores per word, compiled Viterbi.
 
 In a linear-chain CRF a token's emission score for a label is the sum of the weights of its active
 features. Almost every NER feature depends on one word at one offset (-2 … +2), so the sum for
 each distinct word at each offset is computed once, as a vector over the labels. Tagging a
 sentence is then a few array gathers, plus the few features that depend on two words (the
-``-1|0`` core bigram) or on the sentence (BOS, EOS, gazetteer marks), and a batched Viterbi (and
-forward–backward for the marginals ``decode`` uses). No feature strings are built for cached words.
+``-1|0`` core bigram) or on the sentence (BOS, EOS, gazetteer marks), the word-vector hints of a
+model trained with them (``hint=LABEL``, weighted: one product with their weight rows), and Viterbi
+(and forward–backward for the marginals ``decode`` uses) in compiled loops (:mod:`marsad.models.crf_kernels`).
+No feature strings are built for cached words.
 
 Everything comes from the model file (read here, weights exact) and the model's
 ``FeatureExtractor``, so a retrained model needs nothing extra. The results equal CRFsuite's: a

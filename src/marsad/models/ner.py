@@ -5,7 +5,9 @@ its role as a neighbour), so tagging a sentence is mostly list concatenation plu
 Generalisation to names never seen in training comes from three sources that do not memorise
 names: word clusters learnt from unlabelled news (:mod:`marsad.models.ner_clusters`), how often a
 word appears with ال in that news, and cue lexicons (titles, name connectors, organisation and
-place head words, a small gazetteer) under ``models/data/ner_lexicon/``.
+place head words, a small gazetteer) under ``models/data/ner_lexicon/``. A fourth, softer source:
+word-vector hints (:mod:`marsad.models.ner_hints`), a small network's label distribution for each
+token from the vectors of its window, which the CRF reads as weighted features.
 """
 
 from __future__ import annotations
