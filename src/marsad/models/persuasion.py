@@ -734,38 +734,13 @@ class ParagraphFeaturizer:
 def _sparse_product(
     values: np.ndarray, columns: np.ndarray, indptr: np.ndarray, dense: np.ndarray
 ) -> np.ndarray:
-    """``csr_matrix((values, columns, indptr)) @ dense``: scipy's own kernel, called without building
-    the matrix (which costs as much as the product for a few rows), so the result is the same."""
+    """``csr_matrix((values, columns, indptr)) @ dense``, float32 throughout."""
     from scipy import sparse
 
-    rows, width = len(indptr) - 1, len(dense)
-    try:
-        from scipy.sparse._sparsetools import csr_matvecs
-    except ImportError:  # scipy moved it: build the matrix
-        csr_matvecs = None
-    small = len(values) < 2**31 and width < 2**31
-    if (
-        csr_matvecs is None
-        or not small
-        or values.dtype != np.float32
-        or dense.dtype != np.float32
-        or dense.ndim != 2
-        or not dense.flags.c_contiguous
-    ):
-        matrix = sparse.csr_matrix((values, columns, indptr), shape=(rows, width), dtype=np.float32)
-        return np.asarray(matrix @ dense)
-    out = np.zeros((rows, dense.shape[1]), dtype=np.float32)
-    csr_matvecs(
-        rows,
-        width,
-        dense.shape[1],
-        indptr.astype(np.int32),
-        columns.astype(np.int32),
-        values,
-        dense.ravel(),
-        out.ravel(),
+    matrix = sparse.csr_matrix(
+        (values, columns, indptr), shape=(len(indptr) - 1, len(dense)), dtype=np.float32
     )
-    return out
+    return np.asarray(matrix @ dense)
 
 
 def _fit_logistic(features: Any, targets: np.ndarray, *, c: float) -> tuple[np.ndarray, float]:
