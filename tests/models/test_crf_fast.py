@@ -293,3 +293,22 @@ def test_a_model_file_the_fast_reader_cannot_parse_falls_back(model: NerModel, t
         warnings.simplefilter("always")
         assert model.compile(path) is None
     assert any("CRFsuite" in str(warning.message) for warning in caught)
+
+
+def test_kernels_compile_without_a_writable_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    # numba raises RuntimeError at decoration when no cache folder is writable: compile uncached
+    from marsad.models import crf_kernels
+
+    real = crf_kernels.njit
+
+    def strict(**options: object) -> object:
+        if options.get("cache"):
+            raise RuntimeError("cannot cache function: no locator available")
+        return real(**options)
+
+    monkeypatch.setattr(crf_kernels, "njit", strict)
+
+    def double(x: float) -> float:
+        return 2.0 * x
+
+    assert crf_kernels._compiled(double)(2.5) == 5.0

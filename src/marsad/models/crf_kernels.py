@@ -6,18 +6,31 @@ recurrences are CRFsuite's (``crf1d``): the first label wins a tie, and forwardâ
 each position to sum to one. Sentences are given stacked, by ``starts`` and ``lengths`` into the
 rows of ``scores`` (tokens Ã— labels, the emission scores).
 
-Compiled on first use and cached on disk (numba's ``cache=True``), so only the first process pays.
+Compiled on first use and cached on disk (numba's ``cache=True``), so only the first process pays;
+where no cache folder is writable, every process compiles them (about 2 seconds) instead of failing.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
 import numpy as np
 from numba import njit
 
 __all__ = ["forward_backward", "viterbi"]
 
+F = TypeVar("F", bound=Callable[..., Any])
 
-@njit(cache=True, nogil=True)
+
+def _compiled(function: F) -> F:
+    try:
+        return cast(F, njit(cache=True, nogil=True)(function))
+    except RuntimeError:  # numba found no writable place for its cache
+        return cast(F, njit(nogil=True)(function))
+
+
+@_compiled
 def viterbi(
     scores: np.ndarray, starts: np.ndarray, lengths: np.ndarray, transitions: np.ndarray, tie: float
 ) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
@@ -70,7 +83,7 @@ def viterbi(
     return labels, unsure
 
 
-@njit(cache=True, nogil=True)
+@_compiled
 def _margin(values: np.ndarray) -> float:  # pragma: no cover - compiled
     """Best minus second best (infinite for fewer than two values)."""
     if len(values) < 2:
@@ -86,7 +99,7 @@ def _margin(values: np.ndarray) -> float:  # pragma: no cover - compiled
     return first - second
 
 
-@njit(cache=True, nogil=True)
+@_compiled
 def forward_backward(
     scores: np.ndarray, starts: np.ndarray, lengths: np.ndarray, moves: np.ndarray
 ) -> np.ndarray:  # pragma: no cover - compiled
