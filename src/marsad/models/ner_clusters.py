@@ -280,18 +280,21 @@ def write_cluster_table(
     """Cluster ``words``' vectors with k-means at three nested granularities and write the table."""
     import numpy as np
     from sklearn.cluster import KMeans
+    from threadpoolctl import threadpool_limits
 
     matrix = np.asarray(list(vectors), dtype=np.float64)
     matrix /= np.linalg.norm(matrix, axis=1, keepdims=True) + 1e-9
-    fine = KMeans(n_clusters=512, n_init=1, random_state=seed, max_iter=60).fit(matrix)
-    # Coarser levels cluster the fine centroids, so the three levels nest like a hierarchy.
-    centroids = fine.cluster_centers_
-    mid = KMeans(n_clusters=128, n_init=4, random_state=seed).fit(centroids).labels_
-    coarse = KMeans(n_clusters=32, n_init=4, random_state=seed).fit(centroids).labels_
-    finer_labels = [
-        KMeans(n_clusters=size, n_init=1, random_state=seed, max_iter=60).fit(matrix).labels_
-        for size in finer
-    ]
+    # One thread: k-means sums in another order on more threads and can end in other clusters.
+    with threadpool_limits(limits=1):
+        fine = KMeans(n_clusters=512, n_init=1, random_state=seed, max_iter=60).fit(matrix)
+        # Coarser levels cluster the fine centroids, so the three levels nest like a hierarchy.
+        centroids = fine.cluster_centers_
+        mid = KMeans(n_clusters=128, n_init=4, random_state=seed).fit(centroids).labels_
+        coarse = KMeans(n_clusters=32, n_init=4, random_state=seed).fit(centroids).labels_
+        finer_labels = [
+            KMeans(n_clusters=size, n_init=1, random_state=seed, max_iter=60).fit(matrix).labels_
+            for size in finer
+        ]
 
     out_path.parent.mkdir(parents=True, exist_ok=True)
     # mtime=0 keeps the gzip bytes identical between runs.

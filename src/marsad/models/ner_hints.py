@@ -262,13 +262,15 @@ def fit_hints(
 
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.neural_network import MLPClassifier
+    from threadpoolctl import threadpool_limits
 
     x = _design(template, rows)
     y = np.asarray([tag for sentence in tags for tag in sentence])
     network = MLPClassifier(
         hidden_layer_sizes=(hidden,), max_iter=epochs, random_state=seed, batch_size=256, alpha=1e-4
     )
-    with warnings.catch_warnings():
+    # one BLAS thread, so the sums (and the network) are the same on any machine setting
+    with warnings.catch_warnings(), threadpool_limits(limits=1):
         warnings.simplefilter("ignore", ConvergenceWarning)
         network.fit(x, y)
     weights = [
