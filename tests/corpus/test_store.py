@@ -262,3 +262,30 @@ def test_ingestion_killed_mid_way_resumes_without_duplicates(tmp_path: Path) -> 
     with Store.open(db) as store:
         assert _counts(store) == (300, 300, 300)
         assert search(store, "المرصد", limit=1).total == 300
+
+
+def _open_at_once(path: str, barrier: object, results: object) -> None:
+    barrier.wait()  # type: ignore[attr-defined]
+    try:
+        Store.open(path)
+        results.put("ok")  # type: ignore[attr-defined]
+    except MarsadError as err:
+        results.put(str(err))  # type: ignore[attr-defined]
+
+
+def test_processes_opening_a_new_sqlite_corpus_at_once_all_succeed(tmp_path: Path) -> None:
+    # Switching a new file to WAL needs it to itself, and SQLite refuses at once rather than wait:
+    # several processes creating the same corpus together must still all get it open.
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn" if sys.platform == "darwin" else "fork")
+    for trial in range(15):
+        path = str(tmp_path / f"corpus{trial}.db")
+        barrier = context.Barrier(6)
+        results = context.Queue()
+        workers = [context.Process(target=_open_at_once, args=(path, barrier, results)) for _ in range(6)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join(timeout=60)
+        assert [results.get(timeout=5) for _ in workers] == ["ok"] * 6

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
+import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -121,7 +122,15 @@ def connect(location: str | os.PathLike[str]) -> Database:
     path = Path(location)
     try:
         raw = sqlite3.connect(path, isolation_level=None, timeout=_BUSY_TIMEOUT_S)
-        raw.execute("PRAGMA journal_mode = WAL")
+        _use_wal(raw)
+    except sqlite3.OperationalError as err:
+        if _is_busy(err):
+            raise MarsadError(
+                "E301",
+                f"the corpus stayed locked by another process for {_BUSY_TIMEOUT_S:.0f} s (SQLite said: {err})",
+                input=str(path),
+            ) from err
+        raise MarsadError("E301", f"not a marsad corpus (SQLite said: {err})", input=str(path)) from err
     except sqlite3.DatabaseError as err:
         raise MarsadError("E301", f"not a marsad corpus (SQLite said: {err})", input=str(path)) from err
     # WAL with synchronous=NORMAL: a killed process loses nothing committed; only a power
@@ -129,6 +138,30 @@ def connect(location: str | os.PathLike[str]) -> Database:
     raw.execute("PRAGMA synchronous = NORMAL")
     raw.execute("PRAGMA foreign_keys = ON")
     return Database(raw, dialect="sqlite")
+
+
+def _is_busy(err: sqlite3.OperationalError) -> bool:
+    message = str(err).lower()
+    return "locked" in message or "busy" in message
+
+
+def _use_wal(raw: sqlite3.Connection) -> None:
+    """Switch the file to WAL unless it already is. Changing the journal mode needs the file to
+    itself, and SQLite answers "locked" at once (no busy wait) when another process opens a new
+    corpus at the same moment, so this retries with a growing pause, up to the busy timeout."""
+    deadline = time.monotonic() + _BUSY_TIMEOUT_S
+    pause = 0.005
+    while True:
+        try:
+            mode = raw.execute("PRAGMA journal_mode").fetchone()[0]
+            if str(mode).lower() != "wal":
+                raw.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as err:
+            if not _is_busy(err) or time.monotonic() + pause > deadline:
+                raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.25)
 
 
 def _connect_postgresql(url: str) -> Database:
