@@ -30,6 +30,7 @@ from _machine import describe_machine, peak_rss_mb
 from marsad.evaluate.conll import read_conll, score_entities
 from marsad.models.ner import (
     ALL_GROUPS,
+    HINT_PARAMS,
     HINTS,
     O_THRESHOLD,
     SELFTRAIN_TOKENS,
@@ -47,7 +48,13 @@ from marsad.models.ner import (
     with_hints,
 )
 from marsad.models.ner_clusters import ClusterTable, normalise_word
-from marsad.models.ner_hints import WordHints, cross_fitted_hints, fit_hints, hint_features
+from marsad.models.ner_hints import (
+    WordHints,
+    cross_fitted_probabilities,
+    fit_hints,
+    hint_features,
+    windowed_document_hints,
+)
 from marsad.paths import shared_data
 
 VARIANTS: dict[str, dict[str, Any]] = {
@@ -86,7 +93,8 @@ def cross_validate(
     does, and the held-out part gets the hints of a network trained on the whole training part."""
     spec = VARIANTS[name]
     groups = frozenset(spec["groups"])
-    params = dict(spec.get("params", {}))
+    # a CRF with hints starts from the shipped model's parameters (HINT_PARAMS), one without from DEFAULT_PARAMS
+    params = {**(HINT_PARAMS if hints is not None else {}), **spec.get("params", {})}
     if max_iterations:
         params["max_iterations"] = max_iterations
     sentences, _ = read_conll(_data() / "ner/anercorp/ANERCorp_CamelLabRecipe_train.txt")
@@ -112,12 +120,31 @@ def cross_validate(
             options = {"hidden": HINTS["hidden"], "epochs": HINTS["epochs"]}
             rows = hints.sentence_rows([s.tokens for s in train], extractor.core)
             train_tags = [s.tags for s in train]
-            train_hints = cross_fitted_hints(
+            probabilities, classes = cross_fitted_probabilities(
                 rows=rows, tags=train_tags, template=hints, folds=HINTS["folds"], **options
             )
             network = fit_hints(rows=rows, tags=train_tags, template=hints, **options)
             held_rows = hints.sentence_rows([s.tokens for s in held], extractor.core)
-            held_hints = [hint_features(p, network.classes) for p in network.probabilities(held_rows)]
+            held_probabilities = network.probabilities(held_rows)
+            # document hints (HINTS["document"]): blocks of that many sentences read as articles, on
+            # both sides, as train_ner does on the training file and evaluate_ner on a test file
+            window = HINTS.get("document") or 0
+            train_document = held_document = None
+            if window:
+                cores = [[extractor.core(t) for t in s.tokens] for s in train]
+                train_document = windowed_document_hints(cores, probabilities, classes, window=window)
+                cores = [[extractor.core(t) for t in s.tokens] for s in held]
+                held_document = windowed_document_hints(
+                    cores, held_probabilities, network.classes, window=window
+                )
+            train_hints = [
+                hint_features(p, classes, train_document[n] if train_document else None)
+                for n, p in enumerate(probabilities)
+            ]
+            held_hints = [
+                hint_features(p, network.classes, held_document[n] if held_document else None)
+                for n, p in enumerate(held_probabilities)
+            ]
             print(f"  hints {time.perf_counter() - started:.0f} s", flush=True)
         if spec.get("doccues"):
             train_extra = _doc_cues(extractor, [s.tokens for s in train], window=DOC_WINDOW)

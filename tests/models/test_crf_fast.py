@@ -37,8 +37,11 @@ def _tagger(model: NerModel, *, o_threshold: float | None, cache_limit: int = 20
     """A compiled tagger for the shipped model, with its own threshold and CRFsuite reference
     (word-vector hints included when the model has them: pass ``_hints`` to its calls)."""
 
-    def reference(tokens: list[str]) -> list[str]:
-        return decode(model._tagger, model._first_features(tokens, None), o_threshold=o_threshold)
+    def reference(
+        tokens: list[str], hints: np.ndarray | None = None, document: np.ndarray | None = None
+    ) -> list[str]:
+        features = model._first_features(tokens, hints, document)
+        return decode(model._tagger, features, o_threshold=o_threshold)
 
     tagger = CompiledTagger(
         weights=read_crfsuite_model(MODEL_PATH),
@@ -54,6 +57,21 @@ def _tagger(model: NerModel, *, o_threshold: float | None, cache_limit: int = 20
 
 def _hints(model: NerModel, sentences: list[list[str]]) -> list[np.ndarray] | None:
     return model._hint_probabilities(sentences)
+
+
+def _each_alone(
+    model: NerModel, sentences: list[list[str]], hints: list[np.ndarray] | None
+) -> list[np.ndarray] | None:
+    """Document hints with each sentence read as an article of its own (as the reference reads one
+    sentence given no document hints)."""
+    if hints is None or not model.document_hints:
+        return None
+    out = []
+    for tokens, table in zip(sentences, hints, strict=True):
+        document = model._document_hints([tokens], [table])
+        assert document is not None
+        out.append(document[0])
+    return out
 
 
 def test_model_file_weights_match_crfsuite_dump(model: NerModel) -> None:
@@ -168,11 +186,11 @@ def _saudinewsnet_articles(count: int) -> list[list[list[str]]]:
 def test_anercorp_test_split_tags_equal_crfsuite(model: NerModel) -> None:
     sentences = _anercorp_test()
     assert len(sentences) > 900
-    expected = model.predict(sentences, reference=True)
-    # all at once, and in article-sized batches
-    assert model.predict(sentences) == expected
+    # all at once (one long "article"), and in article-sized batches (their own document hints)
+    assert model.predict(sentences) == model.predict(sentences, reference=True)
     for start in range(0, len(sentences), 25):
-        assert model.predict(sentences[start : start + 25]) == expected[start : start + 25]
+        part = sentences[start : start + 25]
+        assert model.predict(part) == model.predict(part, reference=True)
 
 
 def test_saudinewsnet_tags_equal_crfsuite(model: NerModel) -> None:
@@ -193,17 +211,27 @@ def test_marginal_repair_equals_crfsuite(model: NerModel, o_threshold: float) ->
     expected = [tagger.reference(tokens) for tokens in sentences]
     for start in range(0, len(sentences), 20):
         part = sentences[start : start + 20]
-        assert tagger.tag(part, _hints(model, part)) == expected[start : start + 20]
+        hints = _hints(model, part)
+        assert tagger.tag(part, hints, _each_alone(model, part, hints)) == expected[start : start + 20]
 
 
 def test_marginals_equal_crfsuite(model: NerModel) -> None:
 
     tagger = _tagger(model, o_threshold=None)
     sentences = probe_sentences(model.extractor)
-    tags, marginals = tagger.tag_with_marginals(sentences, _hints(model, sentences))
+    hints = _hints(model, sentences)
+    document = model._document_hints(sentences, hints)
+    tags, marginals = tagger.tag_with_marginals(sentences, hints, document)
+    # the probe sentences read as one article, with its document hints
     assert tags == model.predict(sentences, reference=True)
-    for tokens, table in zip(sentences, marginals, strict=True):
-        model._tagger.set(model._first_features(tokens, None))
+    for number, (tokens, table) in enumerate(zip(sentences, marginals, strict=True)):
+        model._tagger.set(
+            model._first_features(
+                tokens,
+                hints[number] if hints is not None else None,
+                document[number] if document is not None else None,
+            )
+        )
         expected = [[model._tagger.marginal(label, i) for label in tagger.labels] for i in range(len(tokens))]
         np.testing.assert_allclose(table, expected, rtol=0, atol=1e-9)
 
@@ -211,8 +239,12 @@ def test_marginals_equal_crfsuite(model: NerModel) -> None:
 def test_a_small_word_cache_gives_the_same_tags(model: NerModel) -> None:
     tagger = _tagger(model, o_threshold=None, cache_limit=60)
     sentences = _anercorp_test()[:60]
-    expected = model.predict(sentences, reference=True)
-    assert [tagger.tag([tokens], _hints(model, [tokens]))[0] for tokens in sentences] == expected
+    expected = [model.predict([tokens], reference=True)[0] for tokens in sentences]
+    tagged = []
+    for tokens in sentences:
+        hints = _hints(model, [tokens])
+        tagged.append(tagger.tag([tokens], hints, _each_alone(model, [tokens], hints))[0])
+    assert tagged == expected
 
 
 def test_near_ties_are_left_to_crfsuite(model: NerModel) -> None:
@@ -226,7 +258,7 @@ def test_near_ties_are_left_to_crfsuite(model: NerModel) -> None:
     )
     calls: list[list[str]] = []
 
-    def reference(tokens: list[str]) -> list[str]:
+    def reference(tokens: list[str], hints: object = None, document: object = None) -> list[str]:
         calls.append(tokens)
         return ["O"] * len(tokens)
 

@@ -8,7 +8,15 @@ import numpy as np
 import pytest
 
 from marsad.models.ner_clusters import normalise_word
-from marsad.models.ner_hints import MIN_HINT, WordHints, _design, fit_hints, hint_features
+from marsad.models.ner_hints import (
+    MIN_HINT,
+    WordHints,
+    _design,
+    document_hints,
+    fit_hints,
+    hint_features,
+    windowed_document_hints,
+)
 
 WORDS = ["في", "القاهرة", "قال", "الرئيس", "محمد", "وزارة", "الخارجية", "بيروت", "اليوم", "."]
 LABELS = {"القاهرة": "B-LOC", "بيروت": "B-LOC", "محمد": "B-PER", "الخارجية": "I-ORG", "وزارة": "B-ORG"}
@@ -99,6 +107,60 @@ def test_hint_features_leave_out_o_and_tiny_hints() -> None:
     classes = ["B-LOC", "B-PER", "O"]
     features = hint_features(np.array([[0.5, MIN_HINT / 2, 0.5], [0.0, 0.2, 0.8]], dtype=np.float32), classes)
     assert features == [{"hint=B-LOC": 0.5}, {"hint=B-PER": pytest.approx(0.2)}]
+
+
+CLASSES = ["B-LOC", "B-PER", "O"]
+
+
+def test_document_hints_are_the_mean_of_the_other_mentions() -> None:
+    # the same core (بيروت, written with and without a clitic) in three places of one article
+    keys = [["بيروت", "قال"], ["في", "بيروت"], ["بيروت", "٢٠٢٤", "."]]
+    hints = [
+        np.array([[0.9, 0.0, 0.1], [0.0, 0.0, 1.0]], dtype=np.float32),
+        np.array([[0.0, 0.0, 1.0], [0.3, 0.5, 0.2]], dtype=np.float32),
+        np.array([[0.6, 0.004, 0.396], [0.0, 0.0, 1.0], [0.0, 0.0, 1.0]], dtype=np.float32),
+    ]
+    document = document_hints(keys, hints, CLASSES)
+    assert [table.shape for table in document] == [(2, 3), (2, 3), (3, 3)]
+    # first mention: mean of the second and third (B-PER 0.004 is under MIN_HINT, so it counts as 0)
+    np.testing.assert_allclose(document[0][0], [(0.3 + 0.6) / 2, 0.5 / 2, 0.0], rtol=1e-6)
+    np.testing.assert_allclose(document[1][1], [(0.9 + 0.6) / 2, 0.0, 0.0], rtol=1e-6)
+    np.testing.assert_allclose(document[2][0], [(0.9 + 0.3) / 2, 0.5 / 2, 0.0], rtol=1e-6)
+    # words met once, and keys without a letter (digits, punctuation), get nothing; O never
+    for sentence, token in ((0, 1), (1, 0), (2, 1), (2, 2)):
+        assert not document[sentence][token].any()
+    assert all(not table[:, 2].any() for table in document)
+    features = hint_features(hints[0], CLASSES, document[0])
+    assert features[0] == {
+        "hint=B-LOC": pytest.approx(0.9),
+        "dhint=B-LOC": pytest.approx(0.45),
+        "dhint=B-PER": pytest.approx(0.25),
+    }
+
+
+def test_document_hints_under_the_floor_are_left_out() -> None:
+    keys = [["محمد"], ["محمد"], ["محمد"]]
+    hints = [np.array([[0.0, p, 1.0 - p]], dtype=np.float32) for p in (0.9, 0.015, 0.005)]
+    document = document_hints(keys, hints, CLASSES)
+    # the third hint (0.005) counts as 0; (0.015 + 0) / 2 is under MIN_HINT, so it is zeroed
+    assert document[0][0, 1] == 0.0
+    assert document[1][0, 1] == pytest.approx(0.9 / 2)
+    assert document[2][0, 1] == pytest.approx((0.9 + 0.015) / 2)
+
+
+def test_an_article_of_one_mention_and_an_empty_article() -> None:
+    assert document_hints([], [], CLASSES) == []
+    alone = document_hints([["بيروت"]], [np.array([[0.9, 0.0, 0.1]], dtype=np.float32)], CLASSES)
+    assert not alone[0].any()
+    empty = document_hints([[]], [np.zeros((0, 3), dtype=np.float32)], CLASSES)
+    assert empty[0].shape == (0, 3)
+
+
+def test_windowed_document_hints_read_each_block_as_an_article() -> None:
+    keys = [["بيروت"]] * 4
+    hints = [np.array([[p, 0.0, 1.0 - p]], dtype=np.float32) for p in (0.2, 0.4, 0.6, 0.8)]
+    document = windowed_document_hints(keys, hints, CLASSES, window=2)
+    assert [round(float(table[0, 0]), 6) for table in document] == [0.4, 0.2, 0.8, 0.6]
 
 
 def test_save_and_load_round_trip(trained: WordHints, tmp_path: Path) -> None:

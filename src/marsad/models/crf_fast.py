@@ -30,7 +30,7 @@ import numpy.typing as npt
 
 from marsad.errors import error
 from marsad.models.crf_kernels import forward_backward, viterbi
-from marsad.models.ner_hints import HINT_PREFIX, MIN_HINT
+from marsad.models.ner_hints import DOCUMENT_PREFIX, HINT_PREFIX, MIN_HINT
 
 if TYPE_CHECKING:
     from marsad.models.ner import FeatureExtractor
@@ -45,8 +45,11 @@ __all__ = [
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
-# Per sentence, the word-vector hints (tokens × hint classes), or None for a model without them.
+# Per sentence, the word-vector hints (tokens × hint classes), or None for a model without them;
+# the document hints (ner_hints.document_hints) come in the same shape.
 Hints = Sequence[npt.NDArray[Any]] | None
+# CRFsuite's tags for one sentence, given its hint and document-hint rows (None: none).
+Reference = Callable[[list[str], Any, Any], list[str]]
 
 # A decision whose two best scores differ by less than this is left to CRFsuite: summing the same
 # weights in another order can move a score by about 1e-14 per feature, far below this.
@@ -191,7 +194,7 @@ class CompiledTagger:
         weights: CrfWeights,
         extractor: FeatureExtractor,
         o_threshold: float | None,
-        reference: Callable[[list[str]], list[str]] | None = None,
+        reference: Reference | None = None,
         cache_limit: int = 200_000,
         second: CrfWeights | None = None,
         second_reference: Callable[[list[str], list[list[str]]], list[str]] | None = None,
@@ -224,6 +227,8 @@ class CompiledTagger:
         self._extra_vectors: dict[str, FloatArray] = {}
         # rows: the weights of hint=LABEL for each hint class (set_hint_classes); None: no hints
         self._hint_weights: FloatArray | None = None
+        # the same for the document hints, dhint=LABEL
+        self._document_weights: FloatArray | None = None
         self._bigram_left = {left for left, _ in self._bigrams}
         self._bigram_right = {right for _, right in self._bigrams}
         lexicon = extractor.lexicon
@@ -408,19 +413,23 @@ class CompiledTagger:
 
     # -- decoding -------------------------------------------------------------------------------
 
-    def tag(self, sentences: Sequence[Sequence[str]], hints: Hints = None) -> list[list[str]]:
+    def tag(
+        self, sentences: Sequence[Sequence[str]], hints: Hints = None, document: Hints = None
+    ) -> list[list[str]]:
         """BIO tags for each sentence of surface tokens, as CRFsuite with ``decode`` would give.
 
         ``hints`` are the word-vector hints of each sentence (``WordHints.probabilities``, tokens ×
         ``hint_classes``) for a model trained with them; they add ``hint=LABEL`` weighted features.
+        ``document`` are the document hints (``ner_hints.document_hints``, same shape), which add
+        ``dhint=LABEL``; they are only read together with ``hints``.
         """
-        return self._tag(sentences, marginals=False, hints=hints)[0]
+        return self._tag(sentences, marginals=False, hints=hints, document=document)[0]
 
     def tag_with_marginals(
-        self, sentences: Sequence[Sequence[str]], hints: Hints = None
+        self, sentences: Sequence[Sequence[str]], hints: Hints = None, document: Hints = None
     ) -> tuple[list[list[str]], list[FloatArray]]:
         """Tags as :meth:`tag`, and each sentence's label marginals (tokens × ``labels``)."""
-        return self._tag(sentences, marginals=True, hints=hints)
+        return self._tag(sentences, marginals=True, hints=hints, document=document)
 
     def set_hint_classes(self, classes: Sequence[str]) -> None:
         """The label order of the hints; their weights are the model's ``hint=LABEL`` attributes."""
@@ -429,6 +438,11 @@ class CompiledTagger:
             for label in classes
         ]
         self._hint_weights = np.vstack(rows) if rows else None
+        rows = [
+            np.zeros(self._width) if label == "O" else self._combined.vector([DOCUMENT_PREFIX + label])
+            for label in classes
+        ]
+        self._document_weights = np.vstack(rows) if rows else None
 
     def tag_two_pass(
         self,
@@ -490,7 +504,12 @@ class CompiledTagger:
         return tagged, tables, keys
 
     def tag_with_cores(
-        self, sentences: Sequence[Sequence[str]], *, marginals: bool, hints: Hints = None
+        self,
+        sentences: Sequence[Sequence[str]],
+        *,
+        marginals: bool,
+        hints: Hints = None,
+        document: Hints = None,
     ) -> tuple[list[list[str]], list[FloatArray], list[list[str]]]:
         """Tags (of the first model), marginals when ``marginals``, and each token's core.
 
@@ -498,7 +517,7 @@ class CompiledTagger:
         the word table at no cost: the document-level step matches mentions by them.
         """
         kept: list[tuple[list[int], FloatArray, IntArray, list[str]]] = []
-        tags, tables = self._tag(sentences, marginals=marginals, keep=kept, hints=hints)
+        tags, tables = self._tag(sentences, marginals=marginals, keep=kept, hints=hints, document=document)
         return tags, tables, self._kept_cores(sentences, kept)
 
     def _kept_cores(
@@ -548,6 +567,7 @@ class CompiledTagger:
         marginals: bool,
         keep: list[tuple[list[int], FloatArray, IntArray, list[str]]] | None = None,
         hints: Hints = None,
+        document: Hints = None,
     ) -> tuple[list[list[str]], list[FloatArray]]:
         tagged: list[list[str]] = []
         tables: list[FloatArray] = []
@@ -557,6 +577,7 @@ class CompiledTagger:
                 marginals=marginals,
                 keep=keep,
                 hints=hints[start:stop] if hints is not None else None,
+                document=document[start:stop] if document is not None and hints is not None else None,
             )
             tagged.extend(batch_tags)
             tables.extend(batch_tables)
@@ -569,6 +590,7 @@ class CompiledTagger:
         marginals: bool,
         keep: list[tuple[list[int], FloatArray, IntArray, list[str]]] | None = None,
         hints: Hints = None,
+        document: Hints = None,
     ) -> tuple[list[list[str]], list[FloatArray]]:
         labels = len(self.labels)
         tagged: list[list[str]] = [[] for _ in sentences]
@@ -593,11 +615,20 @@ class CompiledTagger:
             # the features CRFsuite saw: hints under MIN_HINT were left out of the items
             chosen[chosen < MIN_HINT] = 0.0
             scores[:, :labels] += chosen @ self._hint_weights[:, :labels]
+            if document is not None and self._document_weights is not None:
+                # already zero under MIN_HINT and for O (document_hints), as in the CRFsuite items
+                values = np.concatenate([document[number] for number in present]).astype(np.float64)
+                scores[:, :labels] += values @ self._document_weights[:, :labels]
         reference = self.reference
 
         def first_reference(k: int) -> list[str]:
             assert reference is not None
-            return reference(list(chunk[k]))
+            number = present[k]
+            return reference(
+                list(chunk[k]),
+                hints[number] if hints is not None else None,
+                document[number] if document is not None else None,
+            )
 
         batch_tags, batch_tables = self._decode(
             scores,

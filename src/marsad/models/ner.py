@@ -54,8 +54,12 @@ ENTITY_TYPES = ("PER", "LOC", "ORG", "MISC")
 # Feature groups: "base" is always on; the experiments (bench/ner_experiments.py) add the others.
 ALL_GROUPS = frozenset({"base", "clusters", "lexicon"})
 
-# Chosen by 5-fold cross-validation on the training split (docs/models/ner.md).
+# Chosen by 5-fold cross-validation on the training split (docs/models/ner.md): DEFAULT_PARAMS for a
+# CRF without word-vector hints (rounds one to three, and the measured options that do not combine
+# with hints), HINT_PARAMS for one with them (the shipped model since round five: a stronger L2 term
+# left the CRF alone as good and made its marginals serve the document-level step better).
 DEFAULT_PARAMS: dict[str, Any] = {"c1": 0.05, "c2": 0.05, "max_iterations": 150}
+HINT_PARAMS: dict[str, Any] = {"c1": 0.05, "c2": 1.0, "max_iterations": 150}
 # Marginal P(O) under which an O token takes its best entity tag (see decode); chosen by CV.
 O_THRESHOLD: float | None = None
 # Options of the document-level step (propagate_names) after decoding, chosen by CV; written to
@@ -68,9 +72,11 @@ PROPAGATION: dict[str, Any] = {"min_confidence": 0.7, "max_outside": 0.999, "fam
 SECOND_PASS: dict[str, Any] = {"own": True, "window": 10, "folds": 5}
 # Word-vector hints (marsad.models.ner_hints): a one-hidden-layer network over the vectors of a
 # ±``width`` window, ``hidden`` units, ``epochs`` passes; the CRF is trained on hints cross-fitted over
-# ``folds`` contiguous blocks; the vectors are those of the cluster table's words. Written to
-# ner_meta.json as "hints"; chosen by CV (docs/models/ner.md).
-HINTS: dict[str, Any] = {"hidden": 128, "epochs": 12, "width": 2, "folds": 5}
+# ``folds`` contiguous blocks; the vectors are those of the cluster table's words. With ``document``
+# (round five) the CRF also reads each token's document hints (ner_hints.document_hints: the mean
+# hint of its key's other mentions in the article), learnt over blocks of that many training
+# sentences read as articles. Written to ner_meta.json as "hints"; chosen by CV (docs/models/ner.md).
+HINTS: dict[str, Any] = {"hidden": 128, "epochs": 12, "width": 2, "folds": 5, "document": 10}
 HINTS_FILE = "ner_hints.npz"
 # The word2vec run behind both the cluster table and the hint vectors (build_cluster_table options).
 CLUSTER_VECTORS: dict[str, Any] = {
@@ -789,6 +795,8 @@ class NerModel:
         self._tagger = tagger
         # the word-vector hints the CRF was trained with (None: a model without them)
         self.hints = hints
+        # whether it also reads document hints (ner_hints.document_hints) over the article
+        self.document_hints = hints is not None and bool((meta.get("hints") or {}).get("document"))
         # the second-pass CRFsuite tagger (None: one pass), with the options it was trained with
         self._second = second
         self._second_options: dict[str, Any] = meta.get("second_pass") or {}
@@ -843,8 +851,9 @@ class NerModel:
             return None
         return compiled
 
-    def _reference(self, tokens: list[str]) -> list[str]:
-        return decode(self._tagger, self._first_features(tokens, None), o_threshold=self.o_threshold)
+    def _reference(self, tokens: list[str], hints: Any = None, document: Any = None) -> list[str]:
+        features = self._first_features(tokens, hints, document)
+        return decode(self._tagger, features, o_threshold=self.o_threshold)
 
     def _hint_probabilities(self, sentences: Sequence[Sequence[str]]) -> list[Any] | None:
         """Each sentence's word-vector hints (tokens × hint classes), or None without hints."""
@@ -852,8 +861,23 @@ class NerModel:
             return None
         return self.hints.probabilities(self.hints.sentence_rows(sentences, self.extractor.core))
 
-    def _first_features(self, tokens: list[str], hints: Any) -> Any:
-        """The first-pass CRFsuite items of one sentence (``hints``: its hint rows, computed if None)."""
+    def _document_hints(
+        self, sentences: Sequence[Sequence[str]], hints: list[Any] | None, keys: list[list[str]] | None = None
+    ) -> list[Any] | None:
+        """Each sentence's document hints (``sentences`` are one article), or None for a model
+        trained without them."""
+        if not self.document_hints or hints is None:
+            return None
+        from marsad.models.ner_hints import document_hints
+
+        assert self.hints is not None
+        cores = keys if keys else self._keys([list(tokens) for tokens in sentences])
+        return document_hints(cores, hints, self.hints.classes)
+
+    def _first_features(self, tokens: list[str], hints: Any, document: Any = None) -> Any:
+        """The first-pass CRFsuite items of one sentence. ``hints``: its hint rows, computed if None;
+        ``document``: its document-hint rows, computed for the sentence alone (as an article of one
+        sentence) if None and the model reads them."""
         import pycrfsuite
 
         from marsad.models.ner_hints import hint_features
@@ -862,10 +886,15 @@ class NerModel:
         if self.hints is None:
             return pycrfsuite.ItemSequence(features)
         if hints is None:
-            hints = self._hint_probabilities([tokens])
-            assert hints is not None
-            hints = hints[0]
-        return pycrfsuite.ItemSequence(with_hints(features, hint_features(hints, self.hints.classes)))
+            computed = self._hint_probabilities([tokens])
+            assert computed is not None
+            hints = computed[0]
+        if document is None and self.document_hints:
+            alone = self._document_hints([tokens], [hints])
+            assert alone is not None
+            document = alone[0]
+        added = hint_features(hints, self.hints.classes, document)
+        return pycrfsuite.ItemSequence(with_hints(features, added))
 
     def _second_features(self, tokens: list[str], extra: Sequence[Sequence[str]]) -> Any:
         import pycrfsuite
@@ -957,6 +986,12 @@ class NerModel:
             return document_features(cores or keys or self._keys(sentences), tags, outside, own=own)
 
         hints = self._hint_probabilities(sentences)
+        document = None
+        if self.document_hints:
+            cores = self._keys(sentences)
+            document = self._document_hints(sentences, hints, cores)
+            if keys is not None:
+                keys[:] = cores
         if self.compiled is not None and not reference:
             if self._second is not None:
                 tags, tables, cores = self.compiled.tag_two_pass(sentences, extra_of, marginals=marginals)
@@ -965,15 +1000,20 @@ class NerModel:
                 return tags, tables
             if marginals or keys is not None:
                 tags, tables, cores = self.compiled.tag_with_cores(
-                    sentences, marginals=marginals, hints=hints
+                    sentences, marginals=marginals, hints=hints, document=document
                 )
                 if keys is not None:
                     keys[:] = cores
                 return tags, tables
             width = len(self.labels)
-            return self.compiled.tag(sentences, hints), [np.zeros((0, width)) for _ in sentences]
+            return self.compiled.tag(sentences, hints, document), [np.zeros((0, width)) for _ in sentences]
         tags, tables = self._reference_pass(
-            self._tagger, sentences, None, marginals=marginals or self._second is not None, hints=hints
+            self._tagger,
+            sentences,
+            None,
+            marginals=marginals or self._second is not None,
+            hints=hints,
+            document=document,
         )
         if self._second is None:
             return tags, tables
@@ -987,6 +1027,7 @@ class NerModel:
         *,
         marginals: bool,
         hints: list[Any] | None = None,
+        document: list[Any] | None = None,
     ) -> tuple[list[list[str]], list[Any]]:
         import numpy as np
 
@@ -999,7 +1040,11 @@ class NerModel:
                 tables.append(np.zeros((0, len(labels))))
                 continue
             if extra is None:
-                features = self._first_features(tokens, hints[number] if hints is not None else None)
+                features = self._first_features(
+                    tokens,
+                    hints[number] if hints is not None else None,
+                    document[number] if document is not None else None,
+                )
             else:
                 features = self._second_features(tokens, extra[number])
             tagged.append(decode(tagger, features, o_threshold=self.o_threshold))
@@ -1082,7 +1127,13 @@ def train_ner(
     import tempfile
 
     from marsad.models.ner_clusters import build_cluster_table
-    from marsad.models.ner_hints import WordHints, cross_fitted_hints, fit_hints
+    from marsad.models.ner_hints import (
+        WordHints,
+        cross_fitted_probabilities,
+        fit_hints,
+        hint_features,
+        windowed_document_hints,
+    )
 
     if hints is None:
         hints = not (second_pass or selftrain)
@@ -1140,19 +1191,29 @@ def train_ner(
         started = time.perf_counter()
         rows = template.sentence_rows(sentences, extractor.core)
         options = {"hidden": HINTS["hidden"], "epochs": HINTS["epochs"]}
-        weighted = cross_fitted_hints(
+        probabilities, classes = cross_fitted_probabilities(
             rows=rows, tags=tags, template=template, folds=HINTS["folds"], **options
         )
+        document = None
+        if HINTS.get("document"):
+            keys = [[extractor.core(token) for token in tokens] for tokens in sentences]
+            document = windowed_document_hints(keys, probabilities, classes, window=HINTS["document"])
+        weighted = [
+            hint_features(table, classes, document[number] if document is not None else None)
+            for number, table in enumerate(probabilities)
+        ]
         fit_hints(rows=rows, tags=tags, template=template, **options).save(hints_path)
         figures["hints_seconds"] = round(time.perf_counter() - started, 1)
         figures["hints_bytes"] = hints_path.stat().st_size
     elif hints_path.is_file():
         hints_path.unlink()
+    params = HINT_PARAMS if weighted is not None else DEFAULT_PARAMS
     seconds = train_crf(
         sentences=sentences,
         tags=tags,
         extractor=extractor,
         model_path=out_dir / MODEL_FILE,
+        params=params,
         weighted=weighted,
     )
     use_soft = bool(corpora) and selftrain
@@ -1195,7 +1256,7 @@ def train_ner(
         "hints": HINTS if template is not None else None,
         "o_threshold": O_THRESHOLD,
         "propagate": PROPAGATION,
-        "params": DEFAULT_PARAMS,
+        "params": params,
         "train_file": train_path.name,
         "train_sentences": len(sentences),
         "train_tokens": sum(len(s) for s in sentences),

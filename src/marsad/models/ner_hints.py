@@ -28,12 +28,24 @@ import numpy.typing as npt
 
 from marsad.models.ner_clusters import normalise_word
 
-__all__ = ["HINT_PREFIX", "WordHints", "cross_fitted_hints", "fit_hints", "hint_features"]
+__all__ = [
+    "DOCUMENT_PREFIX",
+    "HINT_PREFIX",
+    "WordHints",
+    "cross_fitted_hints",
+    "cross_fitted_probabilities",
+    "document_hints",
+    "fit_hints",
+    "hint_features",
+]
 
 FloatArray = npt.NDArray[np.float32]
 
 # Attribute names of the hint features in the CRF: ``hint=B-PER`` and so on (never ``hint=O``).
 HINT_PREFIX = "hint="
+# Attribute names of the document hints (round five): ``dhint=B-PER`` …, the mean hint of the
+# token's other mentions in the article (:func:`document_hints`).
+DOCUMENT_PREFIX = "dhint="
 # Hints below this probability are left out of the CRF's items (they carry almost no weight and
 # would only lengthen every item).
 MIN_HINT = 0.01
@@ -223,13 +235,81 @@ def quantise(vectors: npt.NDArray[Any]) -> tuple[npt.NDArray[np.int8], FloatArra
     return codes, scales.astype(np.float32)
 
 
-def hint_features(probabilities: FloatArray, classes: Sequence[str]) -> list[dict[str, float]]:
-    """Weighted CRF attributes per token: ``hint=LABEL`` with its probability (``O`` left out)."""
+def hint_features(
+    probabilities: FloatArray, classes: Sequence[str], document: npt.NDArray[Any] | None = None
+) -> list[dict[str, float]]:
+    """Weighted CRF attributes per token: ``hint=LABEL`` with its probability (``O`` left out), and
+    with ``document`` (rows of :func:`document_hints`) ``dhint=LABEL`` with its value."""
     names = [HINT_PREFIX + label for label in classes]
     keep = [number for number, label in enumerate(classes) if label != "O"]
     out: list[dict[str, float]] = []
     for row in probabilities.tolist():
         out.append({names[k]: row[k] for k in keep if row[k] >= MIN_HINT})
+    if document is not None:
+        document_names = [DOCUMENT_PREFIX + label for label in classes]
+        for features, row in zip(out, document.tolist(), strict=True):
+            features.update({document_names[k]: row[k] for k in keep if row[k] >= MIN_HINT})
+    return out
+
+
+def document_hints(
+    keys: Sequence[Sequence[str]], probabilities: Sequence[FloatArray], classes: Sequence[str]
+) -> list[npt.NDArray[np.float64]]:
+    """Each token's document hints: the mean hint of the *other* mentions of its key in the article.
+
+    ``keys`` are the tokens' match keys (the extractor's clitic-stripped cores) and ``probabilities``
+    their hints (:meth:`WordHints.probabilities`), for all sentences of one article. The hints are
+    taken as the CRF sees them (``O`` and values under ``MIN_HINT`` left out); a token whose key has
+    no letter, or occurs once, gets zeros, and values under ``MIN_HINT`` are zeroed. A name the
+    network is unsure of in one sentence thus hears what it said of the same word elsewhere in the
+    article, before the CRF decodes (the propagation after decoding works on tags instead).
+    """
+    width = len(classes)
+    lengths = [len(sentence_keys) for sentence_keys in keys]
+    if not sum(lengths):
+        return [np.zeros((size, width)) for size in lengths]
+    values = np.concatenate(
+        [np.asarray(table, dtype=np.float64).reshape(-1, width) for table in probabilities]
+    )
+    values[:, [label == "O" for label in classes]] = 0.0
+    values[values < MIN_HINT] = 0.0
+    # one id per distinct key; the sums run in token order (np.add.at), as a loop over tokens would
+    ids: dict[str, int] = {}
+    index = np.fromiter(
+        (ids.setdefault(key, len(ids)) for sentence_keys in keys for key in sentence_keys),
+        dtype=np.intp,
+        count=sum(lengths),
+    )
+    lettered = np.fromiter((any(ch.isalpha() for ch in key) for key in ids), dtype=bool, count=len(ids))
+    counts = np.bincount(index, minlength=len(ids))
+    sums = np.zeros((len(ids), width))
+    np.add.at(sums, index, values)
+    others = counts[index] - 1
+    chosen = (others > 0) & lettered[index]
+    document = np.zeros_like(values)
+    document[chosen] = (sums[index[chosen]] - values[chosen]) / others[chosen, None]
+    document[document < MIN_HINT] = 0.0
+    out: list[npt.NDArray[np.float64]] = []
+    start = 0
+    for size in lengths:
+        out.append(document[start : start + size])
+        start += size
+    return out
+
+
+def windowed_document_hints(
+    keys: Sequence[Sequence[str]],
+    probabilities: Sequence[FloatArray],
+    classes: Sequence[str],
+    *,
+    window: int,
+) -> list[npt.NDArray[np.float64]]:
+    """:func:`document_hints` over consecutive blocks of ``window`` sentences read as articles (the
+    training file has no article boundaries)."""
+    out: list[npt.NDArray[np.float64]] = []
+    for start in range(0, len(keys), window):
+        part = slice(start, start + window)
+        out.extend(document_hints(keys[part], probabilities[part], classes))
     return out
 
 
@@ -289,7 +369,7 @@ def fit_hints(
     )
 
 
-def cross_fitted_hints(
+def cross_fitted_probabilities(
     *,
     rows: Sequence[Sequence[int]],
     tags: Sequence[Sequence[str]],
@@ -298,13 +378,16 @@ def cross_fitted_hints(
     epochs: int,
     folds: int,
     seed: int = 1,
-) -> list[list[dict[str, float]]]:
-    """Hint features for training sentences, each block's from a network trained on the others.
+) -> tuple[list[FloatArray], list[str]]:
+    """Hints (tokens × classes) for training sentences, each block's from a network trained on the
+    others, and the classes' order.
 
     Blocks are contiguous (neighbouring sentences share stories, as in the CV of the model card).
     """
     bounds = [round(i * len(rows) / folds) for i in range(folds + 1)]
-    out: list[list[dict[str, float]]] = []
+    out: list[FloatArray] = []
+    # every label of the file (a network trained without a block may lack one: its column is 0)
+    classes = sorted({tag for sentence in tags for tag in sentence})
     for k in range(folds):
         low, high = bounds[k], bounds[k + 1]
         network = fit_hints(
@@ -315,6 +398,29 @@ def cross_fitted_hints(
             epochs=epochs,
             seed=seed,
         )
-        for probabilities in network.probabilities(rows[low:high]):
-            out.append(hint_features(probabilities, network.classes))
-    return out
+        if network.classes == classes:
+            out.extend(network.probabilities(rows[low:high]))
+            continue
+        columns = [classes.index(label) for label in network.classes]
+        for table in network.probabilities(rows[low:high]):
+            full = np.zeros((len(table), len(classes)), dtype=np.float32)
+            full[:, columns] = table
+            out.append(full)
+    return out, classes
+
+
+def cross_fitted_hints(
+    *,
+    rows: Sequence[Sequence[int]],
+    tags: Sequence[Sequence[str]],
+    template: WordHints,
+    hidden: int,
+    epochs: int,
+    folds: int,
+    seed: int = 1,
+) -> list[list[dict[str, float]]]:
+    """The hint features of :func:`cross_fitted_probabilities` (without document hints)."""
+    probabilities, classes = cross_fitted_probabilities(
+        rows=rows, tags=tags, template=template, hidden=hidden, epochs=epochs, folds=folds, seed=seed
+    )
+    return [hint_features(table, classes) for table in probabilities]
