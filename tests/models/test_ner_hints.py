@@ -202,6 +202,30 @@ def test_the_shipped_model_uses_its_hints() -> None:
     assert np.abs(model.compiled._hint_weights).max() > 0.1
 
 
+def test_the_shipped_model_reads_document_hints_over_the_article() -> None:
+    from marsad.models.ner import NerModel
+
+    model = NerModel.load()
+    assert model.document_hints and model.meta["hints"]["document"] == 10
+    assert model.compiled is not None and model.compiled._document_weights is not None
+    assert np.abs(model.compiled._document_weights).max() > 0.1
+    # a rare surname met three times: each mention hears the other two
+    article = [
+        ["التقى", "الوزير", "جاريد", "كوشنر", "في", "الرياض", "."],
+        ["وقال", "كوشنر", "إن", "المحادثات", "كانت", "مثمرة", "."],
+        ["وغادر", "كوشنر", "مساء", "أمس", "."],
+    ]
+    hints = model._hint_probabilities(article)
+    document = model._document_hints(article, hints)
+    assert document is not None
+    mentions = [(0, 3), (1, 1), (2, 1)]
+    assert all(document[s][t].sum() > 0.1 for s, t in mentions)
+    # words met once get none; and tagging the sentences one by one gives up what the others said
+    assert not document[0][5].any()
+    alone = model._document_hints([article[1]], [hints[1]])
+    assert alone is not None and not alone[0][1].any()
+
+
 def test_a_model_without_its_hint_file_is_a_coded_error(tmp_path: Path) -> None:
     import shutil
 

@@ -520,6 +520,21 @@ class CompiledTagger:
         tags, tables = self._tag(sentences, marginals=marginals, keep=kept, hints=hints, document=document)
         return tags, tables, self._kept_cores(sentences, kept)
 
+    def cores(self, sentences: Sequence[Sequence[str]]) -> list[list[str]]:
+        """Each token's core (``FeatureExtractor.core``), read from the word table; words met for
+        the first time get their rows now, so the tagging that follows finds them there."""
+        total = sum(len(tokens) for tokens in sentences)
+        if len(self._rows) + total > self.cache_limit:
+            self._reset()
+        rows = self._rows
+        missing = [
+            token for token in dict.fromkeys(t for tokens in sentences for t in tokens) if token not in rows
+        ]
+        if missing:
+            self._add(missing)
+        cores = self._cores
+        return [[cores[rows[token]] for token in tokens] for tokens in sentences]
+
     def _kept_cores(
         self,
         sentences: Sequence[Sequence[str]],

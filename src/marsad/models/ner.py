@@ -988,7 +988,8 @@ class NerModel:
         hints = self._hint_probabilities(sentences)
         document = None
         if self.document_hints:
-            cores = self._keys(sentences)
+            # the fast tagger's word table has the cores at hand (and keeps the rows for tagging)
+            cores = self.compiled.cores(sentences) if self.compiled is not None else self._keys(sentences)
             document = self._document_hints(sentences, hints, cores)
             if keys is not None:
                 keys[:] = cores

@@ -275,12 +275,11 @@ def document_hints(
     values[values < MIN_HINT] = 0.0
     # one id per distinct key; the sums run in token order (np.add.at), as a loop over tokens would
     ids: dict[str, int] = {}
-    index = np.fromiter(
-        (ids.setdefault(key, len(ids)) for sentence_keys in keys for key in sentence_keys),
-        dtype=np.intp,
-        count=sum(lengths),
+    number = ids.setdefault
+    index = np.asarray(
+        [number(key, len(ids)) for sentence_keys in keys for key in sentence_keys], dtype=np.intp
     )
-    lettered = np.fromiter((any(ch.isalpha() for ch in key) for key in ids), dtype=bool, count=len(ids))
+    lettered = np.asarray([any(map(str.isalpha, key)) for key in ids], dtype=bool)
     counts = np.bincount(index, minlength=len(ids))
     sums = np.zeros((len(ids), width))
     np.add.at(sums, index, values)
