@@ -137,12 +137,17 @@ def cross_validate(
                 held_document = windowed_document_hints(
                     cores, held_probabilities, network.classes, window=window
                 )
+            neighbours = bool(window and HINTS.get("neighbours"))
             train_hints = [
-                hint_features(p, classes, train_document[n] if train_document else None)
+                hint_features(
+                    p, classes, train_document[n] if train_document else None, neighbours=neighbours
+                )
                 for n, p in enumerate(probabilities)
             ]
             held_hints = [
-                hint_features(p, network.classes, held_document[n] if held_document else None)
+                hint_features(
+                    p, network.classes, held_document[n] if held_document else None, neighbours=neighbours
+                )
                 for n, p in enumerate(held_probabilities)
             ]
             print(f"  hints {time.perf_counter() - started:.0f} s", flush=True)

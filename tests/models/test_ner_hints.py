@@ -138,6 +138,19 @@ def test_document_hints_are_the_mean_of_the_other_mentions() -> None:
     }
 
 
+def test_neighbours_document_hints_stop_at_the_sentence_edges() -> None:
+    probabilities = np.array([[0.0, 0.0, 1.0]] * 3, dtype=np.float32)
+    document = np.array([[0.5, 0.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.3, 0.0]])
+    features = hint_features(probabilities, CLASSES, document, neighbours=True)
+    assert features == [
+        {"dhint=B-LOC": 0.5},
+        {"-1:dhint=B-LOC": 0.5, "+1:dhint=B-PER": pytest.approx(0.3)},
+        {"dhint=B-PER": pytest.approx(0.3)},
+    ]
+    # without ``neighbours`` (the models of round five's first version) only the token's own
+    assert hint_features(probabilities, CLASSES, document)[1] == {}
+
+
 def test_document_hints_under_the_floor_are_left_out() -> None:
     keys = [["محمد"], ["محمد"], ["محمد"]]
     hints = [np.array([[0.0, p, 1.0 - p]], dtype=np.float32) for p in (0.9, 0.015, 0.005)]
@@ -209,6 +222,9 @@ def test_the_shipped_model_reads_document_hints_over_the_article() -> None:
     assert model.document_hints and model.meta["hints"]["document"] == 10
     assert model.compiled is not None and model.compiled._document_weights is not None
     assert np.abs(model.compiled._document_weights).max() > 0.1
+    # and the neighbours' document hints
+    assert model.document_neighbours and model.compiled._document_sides is not None
+    assert all(np.abs(side).max() > 0.01 for side in model.compiled._document_sides)
     # a rare surname met three times: each mention hears the other two
     article = [
         ["التقى", "الوزير", "جاريد", "كوشنر", "في", "الرياض", "."],

@@ -30,7 +30,7 @@ import numpy.typing as npt
 
 from marsad.errors import error
 from marsad.models.crf_kernels import forward_backward, viterbi
-from marsad.models.ner_hints import DOCUMENT_PREFIX, HINT_PREFIX, MIN_HINT
+from marsad.models.ner_hints import DOCUMENT_PREFIX, HINT_PREFIX, LEFT_PREFIX, MIN_HINT, RIGHT_PREFIX
 
 if TYPE_CHECKING:
     from marsad.models.ner import FeatureExtractor
@@ -227,8 +227,10 @@ class CompiledTagger:
         self._extra_vectors: dict[str, FloatArray] = {}
         # rows: the weights of hint=LABEL for each hint class (set_hint_classes); None: no hints
         self._hint_weights: FloatArray | None = None
-        # the same for the document hints, dhint=LABEL
+        # the same for the document hints, dhint=LABEL, and for the neighbours' (-1:dhint, +1:dhint;
+        # None when the model has no such weights)
         self._document_weights: FloatArray | None = None
+        self._document_sides: tuple[FloatArray, FloatArray] | None = None
         self._bigram_left = {left for left, _ in self._bigrams}
         self._bigram_right = {right for _, right in self._bigrams}
         lexicon = extractor.lexicon
@@ -443,6 +445,16 @@ class CompiledTagger:
             for label in classes
         ]
         self._document_weights = np.vstack(rows) if rows else None
+        sides = []
+        for prefix in (LEFT_PREFIX, RIGHT_PREFIX):
+            rows = [
+                np.zeros(self._width)
+                if label == "O"
+                else self._combined.vector([prefix + DOCUMENT_PREFIX + label])
+                for label in classes
+            ]
+            sides.append(np.vstack(rows) if rows else np.zeros((0, self._width)))
+        self._document_sides = (sides[0], sides[1]) if any(side.any() for side in sides) else None
 
     def tag_two_pass(
         self,
@@ -634,6 +646,15 @@ class CompiledTagger:
                 # already zero under MIN_HINT and for O (document_hints), as in the CRFsuite items
                 values = np.concatenate([document[number] for number in present]).astype(np.float64)
                 scores[:, :labels] += values @ self._document_weights[:, :labels]
+                if self._document_sides is not None:
+                    # each token reads its neighbours' values, nothing past its sentence's edges
+                    left_weights, right_weights = self._document_sides
+                    ends = np.cumsum(lengths)
+                    left = np.roll(values, 1, axis=0)
+                    left[ends - lengths] = 0.0
+                    right = np.roll(values, -1, axis=0)
+                    right[ends - 1] = 0.0
+                    scores[:, :labels] += left @ left_weights[:, :labels] + right @ right_weights[:, :labels]
         reference = self.reference
 
         def first_reference(k: int) -> list[str]:

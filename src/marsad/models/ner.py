@@ -75,8 +75,16 @@ SECOND_PASS: dict[str, Any] = {"own": True, "window": 10, "folds": 5}
 # ``folds`` contiguous blocks; the vectors are those of the cluster table's words. With ``document``
 # (round five) the CRF also reads each token's document hints (ner_hints.document_hints: the mean
 # hint of its key's other mentions in the article), learnt over blocks of that many training
-# sentences read as articles. Written to ner_meta.json as "hints"; chosen by CV (docs/models/ner.md).
-HINTS: dict[str, Any] = {"hidden": 128, "epochs": 12, "width": 2, "folds": 5, "document": 10}
+# sentences read as articles; with ``neighbours`` the previous and next tokens' document hints too.
+# Written to ner_meta.json as "hints"; chosen by CV (docs/models/ner.md).
+HINTS: dict[str, Any] = {
+    "hidden": 128,
+    "epochs": 12,
+    "width": 2,
+    "folds": 5,
+    "document": 10,
+    "neighbours": True,
+}
 HINTS_FILE = "ner_hints.npz"
 # The word2vec run behind both the cluster table and the hint vectors (build_cluster_table options).
 CLUSTER_VECTORS: dict[str, Any] = {
@@ -797,6 +805,8 @@ class NerModel:
         self.hints = hints
         # whether it also reads document hints (ner_hints.document_hints) over the article
         self.document_hints = hints is not None and bool((meta.get("hints") or {}).get("document"))
+        # and the previous and next tokens' document hints
+        self.document_neighbours = self.document_hints and bool(meta["hints"].get("neighbours"))
         # the second-pass CRFsuite tagger (None: one pass), with the options it was trained with
         self._second = second
         self._second_options: dict[str, Any] = meta.get("second_pass") or {}
@@ -893,7 +903,7 @@ class NerModel:
             alone = self._document_hints([tokens], [hints])
             assert alone is not None
             document = alone[0]
-        added = hint_features(hints, self.hints.classes, document)
+        added = hint_features(hints, self.hints.classes, document, neighbours=self.document_neighbours)
         return pycrfsuite.ItemSequence(with_hints(features, added))
 
     def _second_features(self, tokens: list[str], extra: Sequence[Sequence[str]]) -> Any:
@@ -1199,8 +1209,11 @@ def train_ner(
         if HINTS.get("document"):
             keys = [[extractor.core(token) for token in tokens] for tokens in sentences]
             document = windowed_document_hints(keys, probabilities, classes, window=HINTS["document"])
+        neighbours = bool(HINTS.get("document") and HINTS.get("neighbours"))
         weighted = [
-            hint_features(table, classes, document[number] if document is not None else None)
+            hint_features(
+                table, classes, document[number] if document is not None else None, neighbours=neighbours
+            )
             for number, table in enumerate(probabilities)
         ]
         fit_hints(rows=rows, tags=tags, template=template, **options).save(hints_path)

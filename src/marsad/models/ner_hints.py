@@ -46,6 +46,8 @@ HINT_PREFIX = "hint="
 # Attribute names of the document hints (round five): ``dhint=B-PER`` …, the mean hint of the
 # token's other mentions in the article (:func:`document_hints`).
 DOCUMENT_PREFIX = "dhint="
+# The neighbours' document hints (``-1:dhint=B-PER``, ``+1:dhint=B-PER``), for a model that reads them.
+LEFT_PREFIX, RIGHT_PREFIX = "-1:", "+1:"
 # Hints below this probability are left out of the CRF's items (they carry almost no weight and
 # would only lengthen every item).
 MIN_HINT = 0.01
@@ -236,10 +238,15 @@ def quantise(vectors: npt.NDArray[Any]) -> tuple[npt.NDArray[np.int8], FloatArra
 
 
 def hint_features(
-    probabilities: FloatArray, classes: Sequence[str], document: npt.NDArray[Any] | None = None
+    probabilities: FloatArray,
+    classes: Sequence[str],
+    document: npt.NDArray[Any] | None = None,
+    *,
+    neighbours: bool = False,
 ) -> list[dict[str, float]]:
-    """Weighted CRF attributes per token: ``hint=LABEL`` with its probability (``O`` left out), and
-    with ``document`` (rows of :func:`document_hints`) ``dhint=LABEL`` with its value."""
+    """Weighted CRF attributes per token of one sentence: ``hint=LABEL`` with its probability (``O``
+    left out); with ``document`` (rows of :func:`document_hints`) ``dhint=LABEL`` with its value, and
+    with ``neighbours`` also the previous and next tokens' ones as ``-1:dhint=LABEL`` and ``+1:dhint=LABEL``."""
     names = [HINT_PREFIX + label for label in classes]
     keep = [number for number, label in enumerate(classes) if label != "O"]
     out: list[dict[str, float]] = []
@@ -247,8 +254,19 @@ def hint_features(
         out.append({names[k]: row[k] for k in keep if row[k] >= MIN_HINT})
     if document is not None:
         document_names = [DOCUMENT_PREFIX + label for label in classes]
-        for features, row in zip(out, document.tolist(), strict=True):
+        rows = document.tolist()
+        for features, row in zip(out, rows, strict=True):
             features.update({document_names[k]: row[k] for k in keep if row[k] >= MIN_HINT})
+        if neighbours:
+            left = [LEFT_PREFIX + name for name in document_names]
+            right = [RIGHT_PREFIX + name for name in document_names]
+            for i, features in enumerate(out):
+                if i >= 1:
+                    row = rows[i - 1]
+                    features.update({left[k]: row[k] for k in keep if row[k] >= MIN_HINT})
+                if i + 1 < len(rows):
+                    row = rows[i + 1]
+                    features.update({right[k]: row[k] for k in keep if row[k] >= MIN_HINT})
     return out
 
 
