@@ -32,7 +32,6 @@ __all__ = [
     "DOCUMENT_PREFIX",
     "HINT_PREFIX",
     "WordHints",
-    "cross_fitted_hints",
     "cross_fitted_probabilities",
     "document_hints",
     "fit_hints",
@@ -424,20 +423,3 @@ def cross_fitted_probabilities(
             full[:, columns] = table
             out.append(full)
     return out, classes
-
-
-def cross_fitted_hints(
-    *,
-    rows: Sequence[Sequence[int]],
-    tags: Sequence[Sequence[str]],
-    template: WordHints,
-    hidden: int,
-    epochs: int,
-    folds: int,
-    seed: int = 1,
-) -> list[list[dict[str, float]]]:
-    """The hint features of :func:`cross_fitted_probabilities` (without document hints)."""
-    probabilities, classes = cross_fitted_probabilities(
-        rows=rows, tags=tags, template=template, hidden=hidden, epochs=epochs, folds=folds, seed=seed
-    )
-    return [hint_features(table, classes) for table in probabilities]
