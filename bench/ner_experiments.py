@@ -4,7 +4,9 @@ Folds are contiguous blocks of sentences (the corpus has no document ids, and ne
 sentences share stories, so random folds would leak names between train and held-out parts).
 
     nice -n 10 python bench/ner_experiments.py --folds 5 --variants baseline clusters lexicon all
-    nice -n 10 python bench/ner_experiments.py --folds 5 --variants all --propagate 10   # shipped row
+    nice -n 10 python bench/ner_experiments.py --folds 5 --variants all --propagate 10   # round-two row
+    nice -n 10 python bench/ner_experiments.py --folds 5 --variants all --propagate 10 --hints shipped   # shipped
+    ... --hints shipped --crf c2=0.3 --hint-option document=0   # other CRF parameters, no document hints
     nice -n 10 python bench/ner_experiments.py --folds 5 --twopass 10   # second-pass CRF, cross-fitted
     python bench/ner_experiments.py --speed 2000        # tagging speed on SaudiNewsNet articles
     python bench/ner_experiments.py --test              # the chosen model, once, on the test split
@@ -48,13 +50,7 @@ from marsad.models.ner import (
     with_hints,
 )
 from marsad.models.ner_clusters import ClusterTable, normalise_word
-from marsad.models.ner_hints import (
-    WordHints,
-    cross_fitted_probabilities,
-    fit_hints,
-    hint_features,
-    windowed_document_hints,
-)
+from marsad.models.ner_hints import WordHints, block_features, cross_fitted_probabilities, fit_hints
 from marsad.paths import shared_data
 
 VARIANTS: dict[str, dict[str, Any]] = {
@@ -128,28 +124,11 @@ def cross_validate(
             held_probabilities = network.probabilities(held_rows)
             # document hints (HINTS["document"]): blocks of that many sentences read as articles, on
             # both sides, as train_ner does on the training file and evaluate_ner on a test file
-            window = HINTS.get("document") or 0
-            train_document = held_document = None
-            if window:
-                cores = [[extractor.core(t) for t in s.tokens] for s in train]
-                train_document = windowed_document_hints(cores, probabilities, classes, window=window)
-                cores = [[extractor.core(t) for t in s.tokens] for s in held]
-                held_document = windowed_document_hints(
-                    cores, held_probabilities, network.classes, window=window
-                )
-            neighbours = bool(window and HINTS.get("neighbours"))
-            train_hints = [
-                hint_features(
-                    p, classes, train_document[n] if train_document else None, neighbours=neighbours
-                )
-                for n, p in enumerate(probabilities)
-            ]
-            held_hints = [
-                hint_features(
-                    p, network.classes, held_document[n] if held_document else None, neighbours=neighbours
-                )
-                for n, p in enumerate(held_probabilities)
-            ]
+            blocks = {"document": HINTS.get("document") or 0, "neighbours": bool(HINTS.get("neighbours"))}
+            cores = [[extractor.core(t) for t in s.tokens] for s in train]
+            train_hints = block_features(probabilities, classes, cores, **blocks)
+            cores = [[extractor.core(t) for t in s.tokens] for s in held]
+            held_hints = block_features(held_probabilities, network.classes, cores, **blocks)
             print(f"  hints {time.perf_counter() - started:.0f} s", flush=True)
         if spec.get("doccues"):
             train_extra = _doc_cues(extractor, [s.tokens for s in train], window=DOC_WINDOW)
@@ -549,9 +528,29 @@ def main() -> None:
         default=None,
         help="word vectors (gensim KeyedVectors) for the hint network; 'shipped' uses the shipped table",
     )
+    parser.add_argument(
+        "--crf",
+        nargs="*",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override the CRF parameters of a model with hints (HINT_PARAMS), e.g. c2=0.3",
+    )
+    parser.add_argument(
+        "--hint-option",
+        nargs="*",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override HINTS, e.g. document=0 (no document hints) or neighbours=0",
+    )
     parser.add_argument("--speed", type=int, default=0, help="measure tagging speed on N articles")
     parser.add_argument("--test", action="store_true", help="score the shipped model on the test split")
     args = parser.parse_args()
+    for setting in args.crf:
+        key, _, value = setting.partition("=")
+        HINT_PARAMS[key] = int(value) if key == "max_iterations" else float(value)
+    for setting in args.hint_option:
+        key, _, value = setting.partition("=")
+        HINTS[key] = int(value)
     table_path = (
         args.clusters or Path(__file__).resolve().parents[1] / "src/marsad/models/data/ner_clusters.tsv.gz"
     )

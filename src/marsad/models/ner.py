@@ -997,25 +997,30 @@ class NerModel:
 
         hints = self._hint_probabilities(sentences)
         document = None
+        # whether ``keys`` still waits for the cores
+        want_cores = keys is not None
         if self.document_hints:
             # the fast tagger's word table has the cores at hand (and keeps the rows for tagging)
             cores = self.compiled.cores(sentences) if self.compiled is not None else self._keys(sentences)
             document = self._document_hints(sentences, hints, cores)
             if keys is not None:
                 keys[:] = cores
+                want_cores = False
         if self.compiled is not None and not reference:
             if self._second is not None:
                 tags, tables, cores = self.compiled.tag_two_pass(sentences, extra_of, marginals=marginals)
                 if keys is not None:
                     keys[:] = cores
                 return tags, tables
-            if marginals or keys is not None:
+            if want_cores:
                 tags, tables, cores = self.compiled.tag_with_cores(
                     sentences, marginals=marginals, hints=hints, document=document
                 )
-                if keys is not None:
-                    keys[:] = cores
+                assert keys is not None
+                keys[:] = cores
                 return tags, tables
+            if marginals:
+                return self.compiled.tag_with_marginals(sentences, hints, document)
             width = len(self.labels)
             return self.compiled.tag(sentences, hints, document), [np.zeros((0, width)) for _ in sentences]
         tags, tables = self._reference_pass(
@@ -1138,13 +1143,7 @@ def train_ner(
     import tempfile
 
     from marsad.models.ner_clusters import build_cluster_table
-    from marsad.models.ner_hints import (
-        WordHints,
-        cross_fitted_probabilities,
-        fit_hints,
-        hint_features,
-        windowed_document_hints,
-    )
+    from marsad.models.ner_hints import WordHints, block_features, cross_fitted_probabilities, fit_hints
 
     if hints is None:
         hints = not (second_pass or selftrain)
@@ -1205,17 +1204,13 @@ def train_ner(
         probabilities, classes = cross_fitted_probabilities(
             rows=rows, tags=tags, template=template, folds=HINTS["folds"], **options
         )
-        document = None
-        if HINTS.get("document"):
-            keys = [[extractor.core(token) for token in tokens] for tokens in sentences]
-            document = windowed_document_hints(keys, probabilities, classes, window=HINTS["document"])
-        neighbours = bool(HINTS.get("document") and HINTS.get("neighbours"))
-        weighted = [
-            hint_features(
-                table, classes, document[number] if document is not None else None, neighbours=neighbours
-            )
-            for number, table in enumerate(probabilities)
-        ]
+        weighted = block_features(
+            probabilities,
+            classes,
+            [[extractor.core(token) for token in tokens] for tokens in sentences],
+            document=HINTS.get("document") or 0,
+            neighbours=bool(HINTS.get("neighbours")),
+        )
         fit_hints(rows=rows, tags=tags, template=template, **options).save(hints_path)
         figures["hints_seconds"] = round(time.perf_counter() - started, 1)
         figures["hints_bytes"] = hints_path.stat().st_size

@@ -32,6 +32,7 @@ __all__ = [
     "DOCUMENT_PREFIX",
     "HINT_PREFIX",
     "WordHints",
+    "block_features",
     "cross_fitted_probabilities",
     "document_hints",
     "fit_hints",
@@ -267,6 +268,24 @@ def hint_features(
                     row = rows[i + 1]
                     features.update({right[k]: row[k] for k in keep if row[k] >= MIN_HINT})
     return out
+
+
+def block_features(
+    probabilities: Sequence[FloatArray],
+    classes: Sequence[str],
+    keys: Sequence[Sequence[str]],
+    *,
+    document: int,
+    neighbours: bool,
+) -> list[list[dict[str, float]]]:
+    """The CRF's hint features for consecutive sentences without article boundaries (a training file,
+    a CV fold): hints, and with ``document`` > 0 the document hints over blocks of that many sentences
+    read as articles (:func:`windowed_document_hints`), with ``neighbours`` theirs at ±1 too."""
+    rows = windowed_document_hints(keys, probabilities, classes, window=document) if document else None
+    return [
+        hint_features(table, classes, rows[number] if rows is not None else None, neighbours=neighbours)
+        for number, table in enumerate(probabilities)
+    ]
 
 
 def document_hints(
