@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from marsad.evaluate import ARTICLE_SENTENCES
 from marsad.evaluate.conll import read_conll, score_entities
 from marsad.models.ner import (
     ALL_GROUPS,
@@ -218,7 +219,9 @@ def main() -> None:
             outside = [_outside(tagger, f) for f in features]
         gold = [s.tags for s in held]
         crf_alone = score_entities(gold, predicted).overall.f1
-        f1 = score_entities(gold, _propagate(held_cores, predicted, outside, window=10)).overall.f1
+        f1 = score_entities(
+            gold, _propagate(held_cores, predicted, outside, window=ARTICLE_SENTENCES)
+        ).overall.f1
         scores.append(f1)
         line = {"fold": k, "crf": round(crf_alone, 4), "f1": round(f1, 4)}
         print(json.dumps({**line, "seconds": round(time.perf_counter() - started)}), flush=True)
