@@ -444,6 +444,39 @@ def _outside(tagger: Any, features: Any) -> list[float]:
     return [tagger.marginal("O", i) for i in range(len(features))]
 
 
+def hinted_fold(
+    *,
+    train: Sequence[Any],
+    held: Sequence[Any],
+    extractor: FeatureExtractor,
+    train_hints: Sequence[Sequence[dict[str, float]]],
+    held_hints: Sequence[Sequence[dict[str, float]]],
+) -> tuple[list[list[str]], list[list[float]]]:
+    """Train the CRF with hints (``HINT_PARAMS``) on ``train``'s sentences and tag ``held``'s: the
+    decoded tags and each token's marginal P(O), for :func:`_propagate`."""
+    import pycrfsuite
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "fold.crfsuite"
+        train_crf(
+            sentences=[s.tokens for s in train],
+            tags=[s.tags for s in train],
+            extractor=extractor,
+            model_path=path,
+            params=dict(HINT_PARAMS),
+            weighted=train_hints,
+        )
+        tagger = pycrfsuite.Tagger()
+        tagger.open(str(path))
+        features = [
+            pycrfsuite.ItemSequence(with_hints(extractor.sentence(s.tokens), held_hints[n]))
+            for n, s in enumerate(held)
+        ]
+        predicted = [decode(tagger, f, o_threshold=O_THRESHOLD) for f in features]
+        outside = [_outside(tagger, f) for f in features]
+    return predicted, outside
+
+
 def _propagate(
     keys: list[list[str]], tags: list[list[str]], outside: list[list[float]], *, window: int
 ) -> list[list[str]]:

@@ -25,7 +25,6 @@ import itertools
 import json
 import statistics
 import sys
-import tempfile
 import time
 import warnings
 from collections.abc import Sequence
@@ -38,18 +37,13 @@ from marsad.evaluate import ARTICLE_SENTENCES
 from marsad.evaluate.conll import read_conll, score_entities
 from marsad.models.ner import (
     ALL_GROUPS,
-    HINT_PARAMS,
     HINTS,
-    O_THRESHOLD,
     FeatureExtractor,
-    decode,
     load_lexicon,
-    train_crf,
-    with_hints,
 )
 from marsad.models.ner_clusters import ClusterTable, normalise_word
 from marsad.models.ner_hints import WordHints, _design, block_features, quantise
-from ner_experiments import _data, _outside, _propagate
+from ner_experiments import _data, _propagate, hinted_fold
 
 MODELS = Path(__file__).resolve().parent.parent / "src/marsad/models/data"
 
@@ -175,8 +169,6 @@ def main() -> None:
             start += len(sentence)
         return out
 
-    import pycrfsuite
-
     blocks = {"document": HINTS["document"], "neighbours": bool(HINTS["neighbours"])}
     bounds = [round(i * len(sentences) / args.folds) for i in range(args.folds + 1)]
     scores: list[float] = []
@@ -199,24 +191,9 @@ def main() -> None:
         held_cores = [[extractor.core(t) for t in s.tokens] for s in held]
         train_hints = block_features(probabilities, classes, train_cores, **blocks)
         held_hints = block_features(held_probabilities, classes, held_cores, **blocks)
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "fold.crfsuite"
-            train_crf(
-                sentences=[s.tokens for s in train],
-                tags=tags,
-                extractor=extractor,
-                model_path=path,
-                params=dict(HINT_PARAMS),
-                weighted=train_hints,
-            )
-            tagger = pycrfsuite.Tagger()
-            tagger.open(str(path))
-            features = [
-                pycrfsuite.ItemSequence(with_hints(extractor.sentence(s.tokens), held_hints[n]))
-                for n, s in enumerate(held)
-            ]
-            predicted = [decode(tagger, f, o_threshold=O_THRESHOLD) for f in features]
-            outside = [_outside(tagger, f) for f in features]
+        predicted, outside = hinted_fold(
+            train=train, held=held, extractor=extractor, train_hints=train_hints, held_hints=held_hints
+        )
         gold = [s.tags for s in held]
         crf_alone = score_entities(gold, predicted).overall.f1
         f1 = score_entities(

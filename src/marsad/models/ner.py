@@ -29,6 +29,7 @@ from marsad.models.ner_clusters import ClusterTable, ContextCues, normalise_word
 if TYPE_CHECKING:
     from marsad.models.crf_fast import CompiledTagger
     from marsad.models.ner_hints import WordHints
+    from marsad.models.ner_sequence import SequenceHints
 
 __all__ = [
     "ALL_GROUPS",
@@ -85,7 +86,13 @@ HINTS: dict[str, Any] = {
     "document": 10,
     "neighbours": True,
 }
+# Round seven's option (train_ner(sequence=True)): a sentence network (marsad.models.ner_sequence)
+# whose distributions are averaged with the window network's; written to ner_meta.json as
+# hints.sequence. CV did not justify it (+0.0018, inside the seed noise; docs/models/ner.md).
+SEQUENCE_HINTS: dict[str, Any] = {"hidden": 64, "epochs": 12}
 HINTS_FILE = "ner_hints.npz"
+# The sentence network's weights (HINTS["sequence"], marsad.models.ner_sequence).
+SEQUENCE_FILE = "ner_sequence.npz"
 # The word2vec run behind both the cluster table and the hint vectors (build_cluster_table options).
 CLUSTER_VECTORS: dict[str, Any] = {
     "skipgram": True,
@@ -799,10 +806,13 @@ class NerModel:
         meta: dict[str, Any],
         second: Any = None,
         hints: WordHints | None = None,
+        sequence: SequenceHints | None = None,
     ) -> None:
         self._tagger = tagger
         # the word-vector hints the CRF was trained with (None: a model without them)
         self.hints = hints
+        # the sentence network whose distributions are averaged with them (round seven; None: none)
+        self.sequence = sequence
         # whether it also reads document hints (ner_hints.document_hints) over the article
         self.document_hints = hints is not None and bool((meta.get("hints") or {}).get("document"))
         # and the previous and next tokens' document hints
@@ -869,7 +879,18 @@ class NerModel:
         """Each sentence's word-vector hints (tokens × hint classes), or None without hints."""
         if self.hints is None:
             return None
-        return self.hints.probabilities(self.hints.sentence_rows(sentences, self.extractor.core))
+        core = self.extractor.core
+        window = self.hints.probabilities(self.hints.sentence_rows(sentences, core))
+        if self.sequence is None:
+            return window
+        from marsad.models.ner_hints import mean_hints
+
+        return mean_hints(
+            window,
+            self.hints.classes,
+            self.sequence.sentence_probabilities(sentences, core),
+            self.sequence.classes,
+        )
 
     def _document_hints(
         self, sentences: Sequence[Sequence[str]], hints: list[Any] | None, keys: list[list[str]] | None = None
@@ -971,7 +992,24 @@ class NerModel:
                 raise error(
                     "E204", f"NER hint file does not match the cluster table: {err}", input=str(hints_path)
                 ) from err
-        model = cls(tagger=tagger, extractor=extractor, meta=meta, second=second, hints=hints)
+        sequence = None
+        if hints is not None and meta["hints"].get("sequence"):
+            from marsad.models.ner_sequence import SequenceHints
+
+            sequence_path = directory / SEQUENCE_FILE
+            if not sequence_path.is_file():
+                raise error("E204", "NER sequence hint file not found", input=str(sequence_path))
+            try:
+                sequence = SequenceHints.load(sequence_path, table=hints)
+            except ValueError as err:
+                raise error(
+                    "E204",
+                    f"NER sequence hint file does not match the hint table: {err}",
+                    input=str(sequence_path),
+                ) from err
+        model = cls(
+            tagger=tagger, extractor=extractor, meta=meta, second=second, hints=hints, sequence=sequence
+        )
         model.compiled = model.compile(model_path, second_path if second is not None else None)
         return model
 
@@ -1126,6 +1164,7 @@ def train_ner(
     selftrain: bool = False,
     second_pass: bool = False,
     hints: bool | None = None,
+    sequence: bool = False,
 ) -> dict[str, Any]:
     """Train the NER model into ``out_dir`` (model, cluster table, hint network, metadata).
 
@@ -1137,7 +1176,10 @@ def train_ner(
     ``corpora``) adds the self-training features, which cross-validation did not justify (see
     docs/models/ner.md). ``second_pass`` adds the second-pass CRF over document features (five more
     first-pass trainings for its cross-fitted inputs, ``SECOND_PASS``; CV did not justify it). Deterministic
-    for the same inputs. Returns figures for the training log.
+    for the same inputs. ``sequence`` (needs hints and PyTorch, the ``train`` extra) also trains
+    the sentence network of round seven (``SEQUENCE_HINTS``) and averages its cross-fitted
+    distributions with the window network's; CV did not justify it either. Returns figures for the
+    training log.
     Raises E101 for a missing file, E204 when no cluster table is shipped and none is built.
     """
     import tempfile
@@ -1149,6 +1191,8 @@ def train_ner(
         hints = not (second_pass or selftrain)
     if hints and (second_pass or selftrain):
         raise ValueError("hints cannot be combined with the second pass or self-training")
+    if sequence and not hints:
+        raise ValueError("the sentence network (sequence) needs the hints")
     sentences, tags, warnings = _read_training(train_path)
     out_dir.mkdir(parents=True, exist_ok=True)
     cluster_path = out_dir / CLUSTER_FILE
@@ -1204,6 +1248,26 @@ def train_ner(
         probabilities, classes = cross_fitted_probabilities(
             rows=rows, tags=tags, template=template, folds=HINTS["folds"], **options
         )
+        sequence_path = out_dir / SEQUENCE_FILE
+        if sequence:
+            from marsad.models.ner_hints import mean_hints
+            from marsad.models.ner_sequence import cross_fitted_sequence
+
+            sequence_started = time.perf_counter()
+            sequence_probabilities, sequence_classes, network = cross_fitted_sequence(
+                sentences=sentences,
+                tags=tags,
+                table=template,
+                core=extractor.core,
+                folds=HINTS["folds"],
+                **SEQUENCE_HINTS,
+            )
+            probabilities = mean_hints(probabilities, classes, sequence_probabilities, sequence_classes)
+            network.save(sequence_path)
+            figures["sequence_seconds"] = round(time.perf_counter() - sequence_started, 1)
+            figures["sequence_bytes"] = sequence_path.stat().st_size
+        elif sequence_path.is_file():
+            sequence_path.unlink()
         weighted = block_features(
             probabilities,
             classes,
@@ -1262,7 +1326,9 @@ def train_ner(
         "groups": sorted(ALL_GROUPS),
         "selftrain": use_soft,
         "second_pass": SECOND_PASS if second_pass else None,
-        "hints": HINTS if template is not None else None,
+        "hints": ({**HINTS, "sequence": SEQUENCE_HINTS} if sequence else HINTS)
+        if template is not None
+        else None,
         "o_threshold": O_THRESHOLD,
         "propagate": PROPAGATION,
         "params": params,

@@ -37,6 +37,7 @@ __all__ = [
     "document_hints",
     "fit_hints",
     "hint_features",
+    "mean_hints",
 ]
 
 FloatArray = npt.NDArray[np.float32]
@@ -329,6 +330,24 @@ def document_hints(
     for size in lengths:
         out.append(document[start : start + size])
         start += size
+    return out
+
+
+def mean_hints(
+    first: Sequence[FloatArray],
+    classes: Sequence[str],
+    second: Sequence[FloatArray],
+    second_classes: Sequence[str],
+) -> list[FloatArray]:
+    """The mean of two networks' distributions per token, in ``classes``' order (a label the second
+    network lacks counts as 0 there)."""
+    if list(second_classes) == list(classes):
+        return [((a + b) / 2).astype(np.float32) for a, b in zip(first, second, strict=True)]
+    columns = [list(second_classes).index(label) if label in second_classes else -1 for label in classes]
+    out: list[FloatArray] = []
+    for a, b in zip(first, second, strict=True):
+        padded = np.concatenate([b, np.zeros((len(b), 1), dtype=b.dtype)], axis=1)
+        out.append(((a + padded[:, columns]) / 2).astype(np.float32))
     return out
 
 
