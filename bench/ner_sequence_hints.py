@@ -42,6 +42,7 @@ from marsad.models.ner_clusters import ClusterTable
 from marsad.models.ner_hints import (
     MIN_HINT,
     WordHints,
+    align_columns,
     block_features,
     cross_fitted_probabilities,
     fit_hints,
@@ -51,16 +52,6 @@ from marsad.models.ner_sequence import cross_fitted_sequence
 from ner_experiments import _data, _propagate, hinted_fold
 
 MODELS = Path(__file__).resolve().parent.parent / "src/marsad/models/data"
-
-
-def _reorder(tables: list[Any], source: list[str], target: list[str]) -> list[Any]:
-    """Columns in ``target``'s order (a label missing from ``source`` gets zeros)."""
-    if list(source) == list(target):
-        return tables
-    import numpy as np
-
-    columns = [list(source).index(label) if label in source else -1 for label in target]
-    return [np.concatenate([t, np.zeros((len(t), 1), t.dtype)], axis=1)[:, columns] for t in tables]
 
 
 def _extra(probabilities: list[Any], classes: list[str]) -> list[list[dict[str, float]]]:
@@ -104,7 +95,7 @@ def main() -> None:
         )
         network = fit_hints(rows=rows, tags=tags, template=hints, **options)
         held_window = network.probabilities(hints.sentence_rows([s.tokens for s in held], extractor.core))
-        held_window = _reorder(held_window, network.classes, classes)
+        held_window = align_columns(held_window, network.classes, classes)
         sentence, sentence_classes, sentence_network = cross_fitted_sequence(
             sentences=tokens,
             tags=tags,
@@ -114,9 +105,9 @@ def main() -> None:
             hidden=args.hidden,
             epochs=args.epochs,
         )
-        sentence = _reorder(sentence, sentence_classes, classes)
+        sentence = align_columns(sentence, sentence_classes, classes)
         held_sentence = sentence_network.sentence_probabilities([s.tokens for s in held], extractor.core)
-        held_sentence = _reorder(held_sentence, sentence_network.classes, classes)
+        held_sentence = align_columns(held_sentence, sentence_network.classes, classes)
         train_cores = [[extractor.core(t) for t in s.tokens] for s in train]
         held_cores = [[extractor.core(t) for t in s.tokens] for s in held]
         gold = [s.tags for s in held]

@@ -57,16 +57,9 @@ def test_windows_are_separate_articles() -> None:
 
 
 @pytest.fixture(scope="module")
-def small_model(tmp_path_factory: pytest.TempPathFactory) -> NerModel:
-    data = shared_data()
-    source = None if data is None else data / "ner/anercorp/ANERCorp_CamelLabRecipe_train.txt"
-    if source is None or not source.is_file():
-        pytest.skip("../shared/data/ner/anercorp is absent: training needs it")
-    blocks = source.read_text(encoding="utf-8").split("\n\n")[:200]
+def small_model(anercorp_sample: Path, tmp_path_factory: pytest.TempPathFactory) -> NerModel:
     directory: Path = tmp_path_factory.mktemp("ner2")
-    train_path = directory / "small_train.txt"
-    train_path.write_text("\n\n".join(blocks) + "\n", encoding="utf-8")
-    train_ner(train_path=train_path, out_dir=directory / "model", second_pass=True)
+    train_ner(train_path=anercorp_sample, out_dir=directory / "model", second_pass=True)
     return NerModel.load(directory / "model")
 
 

@@ -157,19 +157,11 @@ def test_mean_hints_aligns_the_second_networks_labels() -> None:
 
 
 @pytest.fixture(scope="module")
-def sequence_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def sequence_model(anercorp_sample: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     from marsad.models.ner import train_ner
-    from marsad.paths import shared_data
 
-    data = shared_data()
-    source = None if data is None else data / "ner/anercorp/ANERCorp_CamelLabRecipe_train.txt"
-    if source is None or not source.is_file():
-        pytest.skip("../shared/data/ner/anercorp is absent: training needs it")
-    blocks = source.read_text(encoding="utf-8").split("\n\n")[:200]
     directory: Path = tmp_path_factory.mktemp("ner7")
-    train_path = directory / "small_train.txt"
-    train_path.write_text("\n\n".join(blocks) + "\n", encoding="utf-8")
-    figures = train_ner(train_path=train_path, out_dir=directory / "model", sequence=True)
+    figures = train_ner(train_path=anercorp_sample, out_dir=directory / "model", sequence=True)
     assert figures["sequence_bytes"] > 0
     return directory / "model"
 

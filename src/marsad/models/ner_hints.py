@@ -32,6 +32,7 @@ __all__ = [
     "DOCUMENT_PREFIX",
     "HINT_PREFIX",
     "WordHints",
+    "align_columns",
     "block_features",
     "cross_fitted_probabilities",
     "document_hints",
@@ -333,6 +334,22 @@ def document_hints(
     return out
 
 
+def align_columns(
+    tables: Sequence[FloatArray], source: Sequence[str], target: Sequence[str]
+) -> list[FloatArray]:
+    """Each table's columns (labels ``source``) put in ``target``'s order, as float32; a label
+    ``source`` lacks (a network trained without a block may never have seen one) gets zeros."""
+    if list(source) == list(target):
+        return [np.asarray(table, dtype=np.float32) for table in tables]
+    columns = [list(source).index(label) if label in source else len(source) for label in target]
+    out: list[FloatArray] = []
+    for table in tables:
+        padded = np.zeros((len(table), len(source) + 1), dtype=np.float32)
+        padded[:, : len(source)] = table
+        out.append(np.ascontiguousarray(padded[:, columns]))
+    return out
+
+
 def mean_hints(
     first: Sequence[FloatArray],
     classes: Sequence[str],
@@ -341,14 +358,8 @@ def mean_hints(
 ) -> list[FloatArray]:
     """The mean of two networks' distributions per token, in ``classes``' order (a label the second
     network lacks counts as 0 there)."""
-    if list(second_classes) == list(classes):
-        return [((a + b) / 2).astype(np.float32) for a, b in zip(first, second, strict=True)]
-    columns = [list(second_classes).index(label) if label in second_classes else -1 for label in classes]
-    out: list[FloatArray] = []
-    for a, b in zip(first, second, strict=True):
-        padded = np.concatenate([b, np.zeros((len(b), 1), dtype=b.dtype)], axis=1)
-        out.append(((a + padded[:, columns]) / 2).astype(np.float32))
-    return out
+    aligned = align_columns(second, second_classes, classes)
+    return [((a + b) / 2).astype(np.float32) for a, b in zip(first, aligned, strict=True)]
 
 
 def windowed_document_hints(
@@ -454,10 +465,6 @@ def cross_fitted_probabilities(
         )
         if network.classes == classes:
             out.extend(network.probabilities(rows[low:high]))
-            continue
-        columns = [classes.index(label) for label in network.classes]
-        for table in network.probabilities(rows[low:high]):
-            full = np.zeros((len(table), len(classes)), dtype=np.float32)
-            full[:, columns] = table
-            out.append(full)
+        else:
+            out.extend(align_columns(network.probabilities(rows[low:high]), network.classes, classes))
     return out, classes

@@ -27,7 +27,7 @@ import numpy.typing as npt
 
 from marsad.models.crf_kernels import _compiled
 from marsad.models.ner_clusters import normalise_word
-from marsad.models.ner_hints import WordHints
+from marsad.models.ner_hints import WordHints, align_columns
 
 __all__ = ["SequenceHints", "cross_fitted_sequence", "fit_sequence_hints"]
 
@@ -384,9 +384,8 @@ def cross_fitted_sequence(
     out: list[FloatArray] = []
     for (chars, weights, network_classes), low, high in zip(fitted, bounds, bounds[1:], strict=False):
         network = SequenceHints(table=table, chars=chars, weights=weights, classes=network_classes)
-        columns = [network_classes.index(label) if label in network_classes else -1 for label in classes]
-        for block in network.sentence_probabilities(sentences[low:high], core):
-            padded = np.concatenate([block, np.zeros((len(block), 1), np.float32)], axis=1)
-            out.append(np.ascontiguousarray(padded[:, columns]))
+        out.extend(
+            align_columns(network.sentence_probabilities(sentences[low:high], core), network_classes, classes)
+        )
     chars, weights, network_classes = fitted[-1]
     return out, classes, SequenceHints(table=table, chars=chars, weights=weights, classes=network_classes)
