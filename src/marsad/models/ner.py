@@ -88,10 +88,10 @@ HINTS: dict[str, Any] = {
 }
 # Round seven's option (train_ner(sequence=True)): a sentence network (marsad.models.ner_sequence)
 # whose distributions are averaged with the window network's; written to ner_meta.json as
-# hints.sequence. CV did not justify it (+0.0018, inside the seed noise; docs/models/ner.md).
+# hints.sequence. CV did not justify it (0.7850 against 0.7868, bench/ner_sequence_hints.py; docs/models/ner.md).
 SEQUENCE_HINTS: dict[str, Any] = {"hidden": 64, "epochs": 12}
 HINTS_FILE = "ner_hints.npz"
-# The sentence network's weights (HINTS["sequence"], marsad.models.ner_sequence).
+# The sentence network's weights (SEQUENCE_HINTS, marsad.models.ner_sequence), when a model has one.
 SEQUENCE_FILE = "ner_sequence.npz"
 # The word2vec run behind both the cluster table and the hint vectors (build_cluster_table options).
 CLUSTER_VECTORS: dict[str, Any] = {

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import io
 import itertools
-import zlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -27,9 +26,9 @@ import numpy.typing as npt
 
 from marsad.models.crf_kernels import _compiled
 from marsad.models.ner_clusters import normalise_word
-from marsad.models.ner_hints import WordHints, align_columns
+from marsad.models.ner_hints import WordHints, _digest, align_columns
 
-__all__ = ["SequenceHints", "cross_fitted_sequence", "fit_sequence_hints"]
+__all__ = ["SequenceHints", "char_ids", "cross_fitted_sequence", "fit_sequence_hints"]
 
 FloatArray = npt.NDArray[np.float32]
 
@@ -39,6 +38,16 @@ MAX_CHARS = 16
 CHAR_DIM, CHAR_FILTERS = 24, 50
 # Distinct surface tokens whose input projections are cached (the cache starts again past this).
 _CACHE_LIMIT = 200_000
+
+
+def char_ids(tokens: Sequence[str], known: dict[str, int]) -> npt.NDArray[np.int64]:
+    """Each token's first ``MAX_CHARS`` normalised characters as ids (tokens × ``MAX_CHARS``): 0 pads,
+    1 stands for a character not in ``known``. Training and tagging read tokens through this."""
+    ids = np.zeros((len(tokens), MAX_CHARS), dtype=np.int64)
+    for number, token in enumerate(tokens):
+        word = normalise_word(token)[:MAX_CHARS]
+        ids[number, : len(word)] = [known.get(char, 1) for char in word]
+    return ids
 
 
 def _lstm(
@@ -114,7 +123,7 @@ class SequenceHints:
             name: np.ascontiguousarray(value, dtype=np.float32) for name, value in weights.items()
         }
         # character ids: 0 pads, 1 stands for a character not in the list
-        self._char_ids = {char: number + 2 for number, char in enumerate(self.chars)}
+        self._known = {char: number + 2 for number, char in enumerate(self.chars)}
         w = self.weights
         self.size = w["hh_forward"].shape[1]
         # (3 * CHAR_DIM, filters): the convolution over a window of three embedded characters
@@ -130,11 +139,8 @@ class SequenceHints:
     def char_features(self, tokens: Sequence[str]) -> FloatArray:
         """The character CNN's features (tokens × filters): max over positions of the ReLU'd
         convolution, as the training network computes them (padded to ``MAX_CHARS`` positions)."""
-        ids = np.zeros((len(tokens), MAX_CHARS + 2), dtype=np.intp)
-        get = self._char_ids.get
-        for number, token in enumerate(tokens):
-            word = normalise_word(token)[:MAX_CHARS]
-            ids[number, 1 : 1 + len(word)] = [get(char, 1) for char in word]
+        # one padding position on each side, as the convolution's zero padding
+        ids = np.pad(char_ids(tokens, self._known), ((0, 0), (1, 1)))
         embedded = self.weights["char_embedding"][ids]  # tokens × (MAX_CHARS + 2) × CHAR_DIM
         windows = np.concatenate(
             [embedded[:, 0:MAX_CHARS], embedded[:, 1 : MAX_CHARS + 1], embedded[:, 2 : MAX_CHARS + 2]], axis=2
@@ -207,10 +213,6 @@ class SequenceHints:
             )
 
 
-def _digest(words: Sequence[str]) -> int:
-    return zlib.crc32("\n".join(words).encode("utf-8"))
-
-
 def fit_sequence_hints(
     *,
     sentences: Sequence[Sequence[str]],
@@ -246,18 +248,14 @@ def fit_sequence_hints(
                 for char in normalise_word(token):
                     counts[char] = counts.get(char, 0) + 1
         chars = sorted(char for char, count in counts.items() if count >= 2)
-        char_ids = {char: number + 2 for number, char in enumerate(chars)}
+        known = {char: number + 2 for number, char in enumerate(chars)}
         table = torch.tensor(np.asarray(vectors, dtype=np.float32))
         items = []
         for tokens, sentence_rows, labels in zip(sentences, rows, tags, strict=True):
-            ids = np.zeros((len(tokens), MAX_CHARS), np.int64)
-            for number, token in enumerate(tokens):
-                word = normalise_word(token)[:MAX_CHARS]
-                ids[number, : len(word)] = [char_ids.get(char, 1) for char in word]
             items.append(
                 (
                     torch.tensor(sentence_rows, dtype=torch.long),
-                    torch.tensor(ids),
+                    torch.tensor(char_ids(tokens, known)),
                     torch.tensor([classes.index(label) for label in labels], dtype=torch.long),
                 )
             )
