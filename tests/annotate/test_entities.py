@@ -95,3 +95,57 @@ def test_actors_are_listed_once_with_mention_counts(pipeline: Pipeline) -> None:
     assert by_id["RUS"].kind == "state"
     assert by_id["CHN"].mentions == 1
     assert len(article.actors) == len(by_id)
+
+
+@pytest.mark.parametrize(
+    ("text", "surface"),
+    [
+        # names that begin with the letters of a proclitic (و ف ب ل ك س) keep them
+        ("استقبل الأمير فيصل بن خالد الوفد في مكتبه.", "فيصل بن خالد"),
+        ("أطلقت كوريا الشمالية صاروخا من بيونغيانغ فجر اليوم.", "بيونغيانغ"),
+        ("سافر الباحث إلى كامبريدج لإكمال دراسته.", "كامبريدج"),
+        ("وقال ستيف جوبز إن الجهاز سيباع في الخريف.", "ستيف جوبز"),
+        ("تحدثت مارين لوبان أمس. وقالت لوبان إن حزبها سيشارك.", "لوبان"),
+        ("زار الرئيس فنلندا الأسبوع الماضي.", "فنلندا"),
+    ],
+)
+def test_a_name_that_begins_like_a_proclitic_stays_whole(pipeline: Pipeline, text: str, surface: str) -> None:
+    found = _entities(pipeline, text)
+    surfaces = [s for _, s, _ in found]
+    assert surface in surfaces, found
+    # and no entity is the name with its first letter cut off
+    assert not any(s == surface[1:] or s.startswith(surface[1:] + " ") for s in surfaces), found
+
+
+@pytest.mark.parametrize(
+    ("text", "surface", "actor"),
+    [
+        ("ووصل المبعوث لواشنطن مساء الأحد.", "واشنطن", "USA"),
+        ("عاد الوزير من زيارة لألمانيا أمس.", "ألمانيا", "DEU"),
+        ("وقع الطرفان اتفاقا وبموسكو اجتمعا مرة ثانية.", "موسكو", "RUS"),
+        ("تتوسع الشركات الصينية في آسيا وأفريقيا بسرعة.", "أفريقيا", None),
+    ],
+)
+def test_real_proclitics_are_still_left_out(
+    pipeline: Pipeline, text: str, surface: str, actor: str | None
+) -> None:
+    found = _entities(pipeline, text)
+    assert any(s == surface and a == actor for _, s, a in found), found
+
+
+def test_a_namesake_of_a_known_person_is_not_linked_to_them(pipeline: Pipeline) -> None:
+    found = _entities(pipeline, "قال المحامي لويس روبيو إن الدعوى رفعت. وأضاف روبيو أن الجلسة تأجلت.")
+    assert [(s, a) for label, s, a in found if label == "PER"] == [("لويس روبيو", None), ("روبيو", None)]
+    # the known person named in full keeps the bare surname linked
+    found = _entities(pipeline, "قال ماركو روبيو إن المحادثات انتهت. وأضاف روبيو أنه سيعود.")
+    assert {a for label, _, a in found if label == "PER"} == {"marco-rubio"}
+    # a bare surname alone still links
+    found = _entities(pipeline, "وقال روبيو إن واشنطن تدرس المقترح.")
+    assert ("روبيو", "marco-rubio") in [(s, a) for _, s, a in found]
+
+
+def test_a_patronymic_links_only_with_the_given_name(pipeline: Pipeline) -> None:
+    found = _entities(pipeline, "استقبل الأمير فيصل بن سلمان بن عبدالعزيز أمير المدينة المنورة الوفد.")
+    assert "mohammed-bin-salman" not in {a for _, _, a in found}, found
+    found = _entities(pipeline, "قال عبداللطيف بن راشد الزياني إن البحرين ترحب بالاتفاق.")
+    assert any(a == "abdullatif-al-zayani" for _, _, a in found), found

@@ -465,9 +465,10 @@ def _with_proclitics(word: str) -> Iterator[tuple[str, int]]:
                 continue
             if preposition == "ل" and word.startswith("ال"):
                 # ل + ال is written لل: the article's alef is dropped (للولايات = ل + الولايات).
+                # A hamza alef folds to ا too, so the word may not hold the article at all:
+                # لألمانيا = ل + ألمانيا, written in full; both spellings are kept.
                 yield prefix + word[1:], len(prefix)
-            else:
-                yield prefix + word, len(prefix)
+            yield prefix + word, len(prefix)
 
 
 @cache

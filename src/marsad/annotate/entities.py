@@ -7,13 +7,20 @@ actor once with its mention count (tone is filled later by the tone step).
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_left, bisect_right
 from collections import Counter
-from typing import Any, ClassVar
+from difflib import SequenceMatcher
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from marsad.document import Actor, Article, Span
+from marsad.models.ner_clusters import normalise_word
 from marsad.pipeline.base import Step
 from marsad.registry import register
+
+if TYPE_CHECKING:
+    from marsad.annotate.actors import ActorMatch
 
 
 def decode_bio(tags: list[str]) -> list[tuple[int, int, str]]:
@@ -54,6 +61,17 @@ class EntityStep(Step):
 
         self.model = NerModel.load()
         self.gazetteer = Gazetteer.load()
+        # corpus counts of folded words: evidence for where a name starts (see _name_start)
+        self._split_table = self.model.extractor.split_table
+        lexicon = self.model.extractor.lexicon
+        self._titles: frozenset[str] = frozenset(lexicon.titles) if lexicon is not None else frozenset()
+        self._name_words: dict[str, frozenset[str]] = {}
+        # first words of the lists' places and organisations, and first names
+        self._known_names: frozenset[str] = (
+            frozenset(phrase[0] for phrase in lexicon.phrases) | lexicon.first_names
+            if lexicon is not None
+            else frozenset()
+        )
 
     def __call__(self, article: Article) -> Article:
         text = article.text
@@ -64,8 +82,9 @@ class EntityStep(Step):
         match_ends = [match.end for match in matches]
 
         spans: list[Span] = []
+        linked: list[tuple[int, ActorMatch]] = []  # (index in spans, the match that gave the actor)
         used: set[int] = set()
-        for start, end, kind, score in model_entities:
+        for start, end, kind, score, token_start in model_entities:
             first = index = bisect_right(match_ends, start)  # the first match ending after start
             best = None
             while index < len(matches) and matches[index].start < end:
@@ -76,13 +95,23 @@ class EntityStep(Step):
                 index += 1
             actor = None
             if best is not None:
-                actor = matches[best[1]].actor_id
+                match = matches[best[1]]
+                actor = match.actor_id
                 used.update(range(first, index))
+                if match.start != start and token_start <= match.start < end:
+                    between = text[min(start, match.start) : max(start, match.start)]
+                    if not any(ch.isspace() for ch in between):
+                        # Inside the first token: the gazetteer knows this name and where its
+                        # proclitics end (لواشنطن، وبيونغيانغ).
+                        start = match.start
+                linked.append((len(spans), match))
             spans.append(Span(start, end, kind, score, {"actor": actor}))
         for index, match in enumerate(matches):
             if index in used:
                 continue
+            linked.append((len(spans), match))
             spans.append(Span(match.start, match.end, match.entity_type, None, {"actor": match.actor_id}))
+        self._unlink_namesakes(text, spans, linked)
         article.set_layer("entities", spans)
 
         mentions = Counter(span.attrs["actor"] for span in spans if span.attrs.get("actor"))
@@ -93,9 +122,63 @@ class EntityStep(Step):
         article.actors = actors
         return article
 
+    def _unlink_namesakes(self, text: str, spans: list[Span], linked: list[tuple[int, ActorMatch]]) -> None:
+        """Unlink a known person's partial name where the article names someone else by it.
+
+        The gazetteer links a surname or a patronymic alone (روبيو، بن سلمان) to the one person it
+        knows by it. When the model reads a longer name around it and none of its other words is
+        that person's (لويس روبيو، فيصل بن سلمان), the entity is someone else: it loses the link, and
+        so does every partial mention of that person in the article, unless the article also
+        names the known person in full.
+        """
+        namesakes: set[str] = set()
+        full: set[str] = set()
+        partial: list[tuple[int, str]] = []
+        for index, match in linked:
+            if self.gazetteer.actor(match.actor_id).kind != "person":
+                continue
+            words = _WORDS.findall(text[match.start : match.end])
+            if len(words) > 1 and _folded(words[0]) not in _CONNECTORS:
+                full.add(match.actor_id)
+                continue
+            partial.append((index, match.actor_id))
+            span = spans[index]
+            if span.label != "PER" or span.start >= match.start:
+                continue
+            before = [
+                folded
+                for folded in map(_folded, _WORDS.findall(text[span.start : match.start]))
+                if folded not in _CONNECTORS and folded not in self._titles
+            ]
+            if not before:
+                continue
+            if any(self._same_person(word, match.actor_id) for word in before):
+                full.add(match.actor_id)
+            else:
+                namesakes.add(match.actor_id)
+        for index, actor_id in partial:
+            if actor_id in namesakes and actor_id not in full:
+                span = spans[index]
+                spans[index] = Span(
+                    span.start, span.end, span.label, span.score, {**span.attrs, "actor": None}
+                )
+
+    def _same_person(self, folded: str, actor_id: str) -> bool:
+        """Whether a folded word can be one of the actor's names (spelling variants allowed)."""
+        names = self._name_words.get(actor_id)
+        if names is None:
+            names = frozenset(
+                _folded(word)
+                for surface, _ in self.gazetteer.surfaces(actor_id)
+                for word in _WORDS.findall(surface)
+            )
+            self._name_words[actor_id] = names
+        return any(folded == name or SequenceMatcher(None, folded, name).ratio() >= 0.75 for name in names)
+
     def _model_entities(
         self, article: Article, tokens: list[Any]
-    ) -> list[tuple[int, int, str, float | None]]:
+    ) -> list[tuple[int, int, str, float | None, int]]:
+        """The model's entities as ``(start, end, type, score, first token's start)``."""
         text = article.text
         # The tokens that lie wholly inside each sentence (tokens and sentences are in text order).
         starts = [token[0] for token in tokens]
@@ -108,24 +191,80 @@ class EntityStep(Step):
             if position > first:
                 sentences.append(tokens[first:position])
         tagged = self.model.predict_article([[text[t[0] : t[1]] for t in chunk] for chunk in sentences])
-        found: list[tuple[int, int, str, float | None]] = []
+        found: list[tuple[int, int, str, float | None, int]] = []
+        forms: Counter[str] | None = None
         for chunk, tags in zip(sentences, tagged, strict=True):
             if tags.count("O") == len(tags):
                 continue
             for first, last, kind in decode_bio(tags):
-                found.append((_without_proclitics(chunk[first]), chunk[last - 1].end, kind, None))
+                token = chunk[first]
+                start = token.start
+                if token.pieces:
+                    if forms is None:
+                        # the article's words: evidence for telling a proclitic from a name's letter
+                        forms = Counter(t.norm for t in tokens)
+                    start = self._name_start(text, token, forms)
+                found.append((start, chunk[last - 1].end, kind, None, token.start))
         return found
+
+    def _name_start(self, text: str, token: Any, forms: Counter[str]) -> int:
+        """Where a name starts in its first token: after a conjunction, preposition or future
+        prefix (وروسيا، لموسكو، وبالولايات) only when the evidence says the letters are one.
+
+        The tokeniser splits any word that could carry them, and names often begin with the same
+        letters (بيونغيانغ، لوبان، فنلندا، كامبريدج، ستيف). The evidence, in order:
+
+        1. the rest stands alone elsewhere in the article: the letters are proclitics;
+        2. the rest, not the whole word, is a name of the NER lists (وأفريقيا);
+        3. a whole word that recurs in the article is a name (فالكون 9 … فالكون، بلاي ستيشن);
+        4. the corpus counts of the NER cluster table (:func:`split_clitics`' rule): the rest must
+           be more than twice as common as the whole word (لواشنطن 149, واشنطن 4,946).
+
+        A lone ك, rare before a name, is kept unless the corpus never saw the whole word. A word
+        unknown both ways stays whole.
+        """
+        segments = token.segments
+        detachable = 0
+        while detachable < len(segments) and segments[detachable].role in _DETACHED_ROLES:
+            detachable += 1
+        if not detachable:
+            return int(token.start)
+        whole = _folded(text[token.start : token.end])
+        table = self._split_table
+        for cut in range(detachable, 0, -1):  # the longest detachment first (وب then و)
+            at = segments[cut].start
+            # the rest as the tokeniser normalises it (للاتحاد: الاتحاد) ...
+            if forms["".join(segment.norm for segment in segments[cut:])]:
+                return int(at)  # the rest stands alone elsewhere in the article
+            # ... and as the corpus counts are folded
+            proclitics = _folded(text[token.start : at])
+            rest = _folded(text[at : token.end])
+            options = [rest]
+            if proclitics.endswith("ل") and rest.startswith("ل"):
+                options.append("ا" + rest)  # ل + ال is written لل
+            if whole not in self._known_names and any(o in self._known_names for o in options):
+                return int(at)  # وأفريقيا: the rest is a name the NER lists hold
+            if table is None:
+                return int(at)
+            known = table.count(whole)
+            if proclitics == "ك" and known:
+                continue  # ك is rare before a name, and many names begin with it (كاتي، كامبريدج)
+            if forms[token.norm] >= 2:
+                return int(token.start)  # the whole word recurs: part of the name (فالكون 9 … فالكون)
+            if max(table.count(option) for option in options) > 2 * known:
+                return int(at)
+        return int(token.start)
 
 
 # Clitics that are not part of a name: وروسيا names روسيا. The article stays (الولايات المتحدة).
 _DETACHED_ROLES = frozenset({"conj", "prep", "future"})
 
 
-def _without_proclitics(token: Any) -> int:
-    """The start of a token once its leading conjunction and preposition are left out."""
-    start = int(token.start)
-    for segment in token.segments:
-        if segment.role not in _DETACHED_ROLES:
-            break
-        start = segment.end
-    return start
+_WORDS = re.compile(r"\w+")
+# Words that link the parts of a name (فيصل بن سلمان), folded.
+_CONNECTORS = frozenset(normalise_word(word) for word in ("بن", "ابن", "بنت", "آل"))
+
+
+@lru_cache(maxsize=100_000)
+def _folded(word: str) -> str:
+    return normalise_word(word)
