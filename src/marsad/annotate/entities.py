@@ -84,6 +84,7 @@ class EntityStep(Step):
         spans: list[Span] = []
         linked: list[tuple[int, ActorMatch]] = []  # (index in spans, the match that gave the actor)
         used: set[int] = set()
+        absorbed: dict[int, list[tuple[int, int, str, float | None]]] = {}
         for start, end, kind, score, token_start in model_entities:
             first = index = bisect_right(match_ends, start)  # the first match ending after start
             best = None
@@ -94,6 +95,11 @@ class EntityStep(Step):
                     best = (rank, index)
                 index += 1
             actor = None
+            if best is not None and _absorbs(matches[best[1]], start, end, kind):
+                # part of a longer listed name: the name is the entity (هونغ + كونغ, أفريقيا in
+                # جنوب أفريقيا, الخليج العربية in مجلس التعاون لدول الخليج العربية)
+                absorbed.setdefault(best[1], []).append((start, end, kind, score))
+                continue
             if best is not None:
                 match = matches[best[1]]
                 actor = match.actor_id
@@ -106,6 +112,11 @@ class EntityStep(Step):
                         start = match.start
                 linked.append((len(spans), match))
             spans.append(Span(start, end, kind, score, {"actor": actor}))
+        for index, parts in absorbed.items():
+            if index in used:  # another entity of the model also overlaps the name: keep the model's
+                for start, end, kind, score in parts:
+                    linked.append((len(spans), matches[index]))
+                    spans.append(Span(start, end, kind, score, {"actor": matches[index].actor_id}))
         for index, match in enumerate(matches):
             if index in used:
                 continue
@@ -261,6 +272,18 @@ _DETACHED_ROLES = frozenset({"conj", "prep", "future"})
 
 
 _WORDS = re.compile(r"\w+")
+
+
+def _absorbs(match: ActorMatch, start: int, end: int, kind: str) -> bool:
+    """Whether a listed name is the entity the model read only part of: a longer place name around a
+    place (جنوب أفريقيا around أفريقيا), or an organisation's name around a place, person or other
+    name in it. A longer person or organisation match around the same type is left to the model,
+    whose spans leave titles and head nouns out as ANERcorp does (الملك سلمان، تنظيم داعش)."""
+    if not (match.start <= start and end <= match.end and match.end - match.start > end - start):
+        return False
+    return (kind == "LOC" and match.entity_type == "LOC") or (match.entity_type == "ORG" and kind != "ORG")
+
+
 # Words that link the parts of a name (فيصل بن سلمان), folded.
 _CONNECTORS = frozenset(normalise_word(word) for word in ("بن", "ابن", "بنت", "آل"))
 
