@@ -112,6 +112,27 @@ def test_prediction_fields_are_consistent(model: PersuasionModel) -> None:
     assert model.predict([LOADED], spans=False)[0].spans == []
 
 
+FUNCTION_HEAVY = (
+    "قال إنه لن يقبل بهذا أبدا، وإن هؤلاء الخونة المأجورين الذين باعوا وطنهم لا يستحقون إلا الاحتقار، "
+    "وهو ما يعرفه الجميع، فهل هناك من يصدق أكاذيبهم بعد كل هذه الجرائم البشعة التي ارتكبوها في حقنا؟"
+)
+
+
+def test_no_suggestion_starts_or_ends_on_a_function_word(model: PersuasionModel) -> None:
+    from marsad.models.persuasion import _NOT_AN_EDGE, _NOT_AN_END, _edge_rule, tokenise
+
+    assert all(_edge_rule(w) == _NOT_AN_EDGE for w in ("في", "له", "أنهم", "الذين", "وقال"))
+    assert all(_edge_rule(w) == _NOT_AN_END for w in ("لم", "لا", "غير"))
+    assert _edge_rule("الخونة") == 0
+    for text in (LOADED, FUNCTION_HEAVY):
+        (prediction,) = model.predict([text])
+        assert prediction.spans, text
+        starts = {start: text[start:end] for start, end in tokenise(text)}
+        ends = {end: text[start:end] for start, end in tokenise(text)}
+        for start, end, _, _ in prediction.spans:
+            assert _edge_rule(starts[start]) != _NOT_AN_EDGE and not _edge_rule(ends[end]), text[start:end]
+
+
 def test_article_score_is_length_weighted_mean() -> None:
     short = ParagraphPrediction(propagandistic=True, score=0.9, techniques=[], spans=[], chars=100)
     long = ParagraphPrediction(propagandistic=False, score=0.1, techniques=[], spans=[], chars=300)
@@ -169,3 +190,50 @@ def test_span_decoding_per_technique_with_gaps() -> None:
     assert [span[2] for span in tagger.decode(offsets, probabilities, thresholds=thresholds, gap=1)] == [
         "Loaded_Language"
     ]
+
+
+def test_span_decoding_leaves_function_words_off_the_edges() -> None:
+    from marsad.models.persuasion import SPAN_CLASSES, SpanTagger
+
+    tagger = SpanTagger(CueLexicon.load())
+    # هو المغرب صعب لكنه تحت السيطرة: every word marked; هو, لكنه, تحت are function words
+    offsets = [(0, 2), (3, 9), (10, 13), (14, 18), (19, 22), (23, 30)]
+    edges = [1, 0, 0, 1, 1, 0]
+    probabilities = np.zeros((6, len(SPAN_CLASSES)))
+    loaded = SPAN_CLASSES.index("Loaded_Language")
+    probabilities[:, loaded] = [0.9, 0.5, 0.7, 0.9, 0.9, 0.3]
+    probabilities[:, 0] = 1.0 - probabilities[:, loaded]
+    thresholds = np.full(len(SPAN_CLASSES), 1.01)
+    thresholds[loaded] = 0.2
+    # one run; هو leaves its start, the function words inside stay
+    assert tagger.decode(offsets, probabilities, edges=edges, thresholds=thresholds, gap=0) == [
+        (3, 30, "Loaded_Language", pytest.approx((0.5 + 0.7 + 0.9 + 0.9 + 0.3) / 5))
+    ]
+    # a run of function words alone is no suggestion
+    probabilities[[1, 2, 5], loaded] = 0.0
+    assert tagger.decode(offsets, probabilities, edges=edges, thresholds=thresholds, gap=0) == []
+    # without rules the function words are suggestions like any word
+    assert tagger.decode(offsets, probabilities, thresholds=thresholds, gap=0) != []
+    # a negation may start a suggestion but not end one (لم يعد مقبولا; لا alone is none)
+    edges = [2, 0, 0, 2, 0, 0]
+    probabilities[:, loaded] = [0.9, 0.5, 0.0, 0.9, 0.0, 0.0]
+    assert tagger.decode(offsets, probabilities, edges=edges, thresholds=thresholds, gap=0) == [
+        (0, 9, "Loaded_Language", pytest.approx(0.7))
+    ]
+
+
+def test_tagging_texts_together_decodes_each_as_alone(model: PersuasionModel) -> None:
+    from marsad.models.persuasion import _decode_all, tokenise
+
+    assert model.tagger is not None
+    texts = [LOADED, FUNCTION_HEAVY, SOBER]
+    together = model.tagger.tag(texts)
+    tagged = model.tagger.probabilities(texts)
+    alone = _decode_all(
+        model.tagger,
+        [(text, offsets, values) for text, (offsets, values) in zip(texts, tagged, strict=True)],
+        model.tagger.thresholds,
+        model.tagger.gap,
+    )
+    assert [offsets for offsets, _ in tagged] == [tokenise(text) for text in texts]
+    assert together == alone

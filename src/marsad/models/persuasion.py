@@ -243,6 +243,61 @@ def _is_word(token: str) -> bool:
     return any(character.isalpha() for character in token)
 
 
+_EDGE_WORDS: dict[str, int] | None = None
+# What a word may not be at the edge of a span suggestion: a function word neither end, a negation
+# not the end (it may start one: لم يعد مقبولا).
+_NOT_AN_EDGE, _NOT_AN_END = 1, 2
+
+
+def _edge_words() -> dict[str, int]:
+    """``resources/text/function_words.txt`` and ``negations.txt``, folded, to their edge rule."""
+    global _EDGE_WORDS
+    if _EDGE_WORDS is None:
+        folder = resources.files("marsad.resources").joinpath("text")
+        words: dict[str, int] = {}
+        for name, rule in (("function_words.txt", _NOT_AN_EDGE), ("negations.txt", _NOT_AN_END)):
+            lines = [
+                line
+                for line in folder.joinpath(name).read_text("utf-8").splitlines()
+                if not line.startswith("#")
+            ]
+            words.update((fold(word), rule) for line in lines for word in line.split())
+        _EDGE_WORDS = words
+    return _EDGE_WORDS
+
+
+def _edge_rule(token: str) -> int:
+    """0 for a word a suggestion may start and end on, else ``_NOT_AN_EDGE`` or ``_NOT_AN_END``."""
+    return _edge_words().get(fold(token), 0)
+
+
+class _Rules(dict[int, int]):
+    """Tokens' edge rules where an absent token has none."""
+
+    def __missing__(self, key: int) -> int:
+        return 0
+
+
+def _trimmed(
+    starts: Sequence[int], ends: Sequence[int], tokens: Sequence[int], rules: Any, values: np.ndarray
+) -> list[tuple[int, int, float | None]]:
+    """Runs of marked tokens with function words left off both edges and negations off the end
+    (``rules[token]``, see :func:`_edge_rule`: هو المغرب gives المغرب); a run with nothing left is
+    dropped. Returns ``(first, last exclusive, score)`` per run; the score is None where the run is
+    whole (the caller's mean stands) and the mean of the kept tokens' values where it was cut."""
+    out: list[tuple[int, int, float | None]] = []
+    for start, end in zip(starts, ends, strict=True):
+        first, last = start, end
+        while last > first and rules[tokens[last - 1]]:
+            last -= 1
+        while first < last and rules[tokens[first]] == _NOT_AN_EDGE:
+            first += 1
+        if first == last:
+            continue
+        out.append((first, last, None if (first, last) == (start, end) else float(values[first:last].mean())))
+    return out
+
+
 def _fold_token(token: str) -> str:
     """``fold`` of one token, cached; a token of diacritics or tatweel alone becomes "_"."""
     folded = _FOLD_CACHE.get(token)
@@ -1084,12 +1139,14 @@ class SpanTagger:
         probabilities: np.ndarray,
         *,
         words: Sequence[bool] | None = None,
+        edges: Sequence[int] | None = None,
         thresholds: np.ndarray | None = None,
         gap: int | None = None,
     ) -> Spans:
         """Spans from token probabilities, technique by technique (so spans of two techniques may
         overlap): words whose probability of the technique reaches its threshold, runs of them with
-        gaps of up to ``gap`` tokens bridged. A threshold above 1 switches a technique off."""
+        gaps of up to ``gap`` tokens bridged, and the edge rules ``edges`` (:func:`_edge_rule` per token)
+        applied. A threshold above 1 switches a technique off."""
         thresholds = self.thresholds if thresholds is None else thresholds
         gap = self.gap if gap is None else gap
         if not len(offsets):
@@ -1111,6 +1168,12 @@ class SpanTagger:
         ends = [*starts[1:], len(tokens)]
         values = probabilities[found_tokens, found_columns + 1]
         scores = (np.add.reduceat(values, starts) / np.diff([*starts, len(tokens)])).tolist()
+        if edges is not None:
+            runs = _trimmed(starts, ends, tokens, edges, values)
+            whole = dict(zip(starts, scores, strict=True))
+            starts = [first for first, _, _ in runs]
+            ends = [last for _, last, _ in runs]
+            scores = [whole[first] if score is None else score for first, _, score in runs]
         spans: Spans = [
             (offsets[tokens[start]][0], offsets[tokens[end - 1]][1], SPAN_CLASSES[columns[start] + 1], score)
             for start, end, score in zip(starts, ends, scores, strict=True)
@@ -1147,10 +1210,15 @@ class SpanTagger:
             return results
         owners = text_of[candidates].tolist()
         dropped = []
+        rules = _Rules()
         for token, owner in zip(candidates.tolist(), owners, strict=True):
             start, end = found[owner][0][token - int(first[owner])]
             if not _is_word(texts[owner][start:end]):
                 dropped.append(token)
+            else:
+                rule = _edge_rule(texts[owner][start:end])
+                if rule:
+                    rules[token] = rule
         if dropped:
             marked[dropped] = False
         found_columns, found_tokens = np.nonzero(marked.T)  # sorted by technique, then token
@@ -1173,6 +1241,12 @@ class SpanTagger:
         ends = [*starts[1:], len(tokens)]
         values = probabilities[found_tokens, found_columns + 1]
         scores = (np.add.reduceat(values, starts) / np.diff([*starts, len(tokens)])).tolist()
+        if rules:
+            runs = _trimmed(starts, ends, tokens, rules, values)
+            whole = dict(zip(starts, scores, strict=True))
+            starts = [first_kept for first_kept, _, _ in runs]
+            ends = [last for _, last, _ in runs]
+            scores = [whole[kept] if score is None else score for kept, _, score in runs]
         base = first.tolist()
         for start, end, score in zip(starts, ends, scores, strict=True):
             owner = owner_of[start]
@@ -1444,6 +1518,7 @@ def _decode_all(
             offsets,
             probabilities,
             words=[_is_word(text[start:end]) for start, end in offsets],
+            edges=[_edge_rule(text[start:end]) for start, end in offsets],
             thresholds=thresholds,
             gap=gap,
         )
