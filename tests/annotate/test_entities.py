@@ -172,3 +172,13 @@ def test_a_listed_name_wins_over_the_part_the_model_read(pipeline: Pipeline) -> 
     # a title around a person's name stays outside the entity, as ANERcorp tags it
     found = _entities(pipeline, "استقبل الملك سلمان بن عبدالعزيز الوفد.")
     assert ("PER", "سلمان بن عبدالعزيز", "salman-bin-abdulaziz") in found, found
+
+
+def test_a_place_or_demonym_in_a_persons_name_does_not_link_them_to_the_state(pipeline: Pipeline) -> None:
+    found = _entities(pipeline, "قال منصور التركي المتحدث باسم الوزارة إن التحقيق مستمر.")
+    assert ("PER", "منصور التركي", None) in found, found
+    found = _entities(pipeline, "اكتشف العالم لويس باستير لقاح داء الكلب.")
+    assert ("PER", "لويس باستير", None) in found, found
+    # an office named by the state's adjective still links
+    found = _entities(pipeline, "قال الرئيس التركي إن أنقرة ترحب بالمبادرة.")
+    assert ("PER", "الرئيس التركي", "TUR") in found, found

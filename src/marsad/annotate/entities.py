@@ -140,13 +140,18 @@ class EntityStep(Step):
         knows by it. When the model reads a longer name around it and none of its other words is
         that person's (لويس روبيو، فيصل بن سلمان), the entity is someone else: it loses the link, and
         so does every partial mention of that person in the article, unless the article also
-        names the known person in full.
+        names the known person in full. A place or demonym that ends a person's name (لويس باستير،
+        منصور التركي) does not link that person to the state either.
         """
         namesakes: set[str] = set()
         full: set[str] = set()
         partial: list[tuple[int, str]] = []
+        unlinked: list[int] = []
         for index, match in linked:
             if self.gazetteer.actor(match.actor_id).kind != "person":
+                if spans[index].label == "PER" and self._name_before(text, spans[index], match):
+                    # a place or a demonym as a person's family name (لويس باستير، منصور التركي)
+                    unlinked.append(index)
                 continue
             words = _WORDS.findall(text[match.start : match.end])
             if len(words) > 1 and _folded(words[0]) not in _CONNECTORS:
@@ -154,25 +159,31 @@ class EntityStep(Step):
                 continue
             partial.append((index, match.actor_id))
             span = spans[index]
-            if span.label != "PER" or span.start >= match.start:
+            if span.label != "PER":
                 continue
-            before = [
-                folded
-                for folded in map(_folded, _WORDS.findall(text[span.start : match.start]))
-                if folded not in _CONNECTORS and folded not in self._titles
-            ]
+            before = self._name_before(text, span, match)
             if not before:
                 continue
             if any(self._same_person(word, match.actor_id) for word in before):
                 full.add(match.actor_id)
             else:
                 namesakes.add(match.actor_id)
-        for index, actor_id in partial:
-            if actor_id in namesakes and actor_id not in full:
-                span = spans[index]
-                spans[index] = Span(
-                    span.start, span.end, span.label, span.score, {**span.attrs, "actor": None}
-                )
+        unlinked.extend(
+            index for index, actor_id in partial if actor_id in namesakes and actor_id not in full
+        )
+        for index in unlinked:
+            span = spans[index]
+            spans[index] = Span(span.start, span.end, span.label, span.score, {**span.attrs, "actor": None})
+
+    def _name_before(self, text: str, span: Span, match: ActorMatch) -> list[str]:
+        """The folded words of a person's span before a match in it, titles and بن/آل left out."""
+        if span.start >= match.start:
+            return []
+        return [
+            folded
+            for folded in map(_folded, _WORDS.findall(text[span.start : match.start]))
+            if folded not in _CONNECTORS and folded not in self._titles
+        ]
 
     def _same_person(self, folded: str, actor_id: str) -> bool:
         """Whether a folded word can be one of the actor's names (spelling variants allowed)."""
