@@ -279,14 +279,17 @@ class _Rules(dict[int, int]):
 
 
 def _trimmed(
-    starts: Sequence[int], ends: Sequence[int], tokens: Sequence[int], rules: Any, values: np.ndarray
-) -> list[tuple[int, int, float | None]]:
-    """Runs of marked tokens with function words left off both edges and negations off the end
+    starts: list[int], scores: list[float], tokens: Sequence[int], rules: Any, values: np.ndarray
+) -> tuple[list[int], list[int], list[float]]:
+    """Runs of marked tokens (``starts`` into ``tokens``, each running to the next start, with their
+    mean ``scores``) with function words left off both edges and negations off the end
     (``rules[token]``, see :func:`_edge_rule`: هو المغرب gives المغرب); a run with nothing left is
-    dropped. Returns ``(first, last exclusive, score)`` per run; the score is None where the run is
-    whole (the caller's mean stands) and the mean of the kept tokens' values where it was cut."""
-    out: list[tuple[int, int, float | None]] = []
-    for start, end in zip(starts, ends, strict=True):
+    dropped. Returns the runs' starts, ends and scores; a cut run's score is the mean of the values
+    it keeps."""
+    kept_starts: list[int] = []
+    kept_ends: list[int] = []
+    kept_scores: list[float] = []
+    for start, end, score in zip(starts, [*starts[1:], len(tokens)], scores, strict=True):
         first, last = start, end
         while last > first and rules[tokens[last - 1]]:
             last -= 1
@@ -294,8 +297,10 @@ def _trimmed(
             first += 1
         if first == last:
             continue
-        out.append((first, last, None if (first, last) == (start, end) else float(values[first:last].mean())))
-    return out
+        kept_starts.append(first)
+        kept_ends.append(last)
+        kept_scores.append(score if (first, last) == (start, end) else float(values[first:last].mean()))
+    return kept_starts, kept_ends, kept_scores
 
 
 def _fold_token(token: str) -> str:
@@ -1169,11 +1174,7 @@ class SpanTagger:
         values = probabilities[found_tokens, found_columns + 1]
         scores = (np.add.reduceat(values, starts) / np.diff([*starts, len(tokens)])).tolist()
         if edges is not None:
-            runs = _trimmed(starts, ends, tokens, edges, values)
-            whole = dict(zip(starts, scores, strict=True))
-            starts = [first for first, _, _ in runs]
-            ends = [last for _, last, _ in runs]
-            scores = [whole[first] if score is None else score for first, _, score in runs]
+            starts, ends, scores = _trimmed(starts, scores, tokens, edges, values)
         spans: Spans = [
             (offsets[tokens[start]][0], offsets[tokens[end - 1]][1], SPAN_CLASSES[columns[start] + 1], score)
             for start, end, score in zip(starts, ends, scores, strict=True)
@@ -1242,11 +1243,7 @@ class SpanTagger:
         values = probabilities[found_tokens, found_columns + 1]
         scores = (np.add.reduceat(values, starts) / np.diff([*starts, len(tokens)])).tolist()
         if rules:
-            runs = _trimmed(starts, ends, tokens, rules, values)
-            whole = dict(zip(starts, scores, strict=True))
-            starts = [first_kept for first_kept, _, _ in runs]
-            ends = [last for _, last, _ in runs]
-            scores = [whole[kept] if score is None else score for kept, _, score in runs]
+            starts, ends, scores = _trimmed(starts, scores, tokens, rules, values)
         base = first.tolist()
         for start, end, score in zip(starts, ends, scores, strict=True):
             owner = owner_of[start]
