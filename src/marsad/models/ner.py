@@ -91,6 +91,11 @@ HINTS: dict[str, Any] = {
 # hints.sequence. CV did not justify it (0.7850 against 0.7868, bench/ner_sequence_hints.py; docs/models/ner.md).
 SEQUENCE_HINTS: dict[str, Any] = {"hidden": 64, "epochs": 12}
 HINTS_FILE = "ner_hints.npz"
+# Round nine (train_ner(silver=...)): the CRF trained on the gold sentences tags unlabelled news
+# (corpus_sentences: every ``stride``-th article up to ``max_tokens`` tokens), and the CRF is trained
+# again on the gold sentences plus every tagged sentence that holds an entity, its tags taken as gold.
+# Written to ner_meta.json as "silver"; measured by CV (docs/models/ner.md, "Ninth round").
+SILVER: dict[str, Any] = {"max_tokens": 600_000, "stride": 4}
 # The sentence network's weights (SEQUENCE_HINTS, marsad.models.ner_sequence), when a model has one.
 SEQUENCE_FILE = "ner_sequence.npz"
 # The word2vec run behind both the cluster table and the hint vectors (build_cluster_table options).
@@ -1165,6 +1170,7 @@ def train_ner(
     second_pass: bool = False,
     hints: bool | None = None,
     sequence: bool = False,
+    silver: list[Path] | None = None,
 ) -> dict[str, Any]:
     """Train the NER model into ``out_dir`` (model, cluster table, hint network, metadata).
 
@@ -1178,8 +1184,9 @@ def train_ner(
     first-pass trainings for its cross-fitted inputs, ``SECOND_PASS``; CV did not justify it). Deterministic
     for the same inputs. ``sequence`` (needs hints and PyTorch, the ``train`` extra) also trains
     the sentence network of round seven (``SEQUENCE_HINTS``) and averages its cross-fitted
-    distributions with the window network's; CV did not justify it either. Returns figures for the
-    training log.
+    distributions with the window network's; CV did not justify it either. ``silver`` (needs hints):
+    unlabelled JSONL corpora that the first CRF tags for a second CRF trained on gold and tagged
+    sentences together (``SILVER``). Returns figures for the training log.
     Raises E101 for a missing file, E204 when no cluster table is shipped and none is built.
     """
     import tempfile
@@ -1193,6 +1200,11 @@ def train_ner(
         raise ValueError("hints cannot be combined with the second pass or self-training")
     if sequence and not hints:
         raise ValueError("the sentence network (sequence) needs the hints")
+    if silver and not hints:
+        raise ValueError("training on tagged corpus sentences (silver) needs the hints")
+    for path in silver or ():
+        if not path.is_file():
+            raise error("E101", "corpus file not found", input=str(path))
     sentences, tags, warnings = _read_training(train_path)
     out_dir.mkdir(parents=True, exist_ok=True)
     cluster_path = out_dir / CLUSTER_FILE
@@ -1240,6 +1252,7 @@ def train_ner(
     table = ClusterTable.read(cluster_path)
     extractor = FeatureExtractor(table=table, lexicon=load_lexicon(), groups=ALL_GROUPS)
     weighted = None
+    hint_network = None
     hints_path = out_dir / HINTS_FILE
     if template is not None:
         started = time.perf_counter()
@@ -1275,7 +1288,8 @@ def train_ner(
             document=HINTS.get("document") or 0,
             neighbours=bool(HINTS.get("neighbours")),
         )
-        fit_hints(rows=rows, tags=tags, template=template, **options).save(hints_path)
+        hint_network = fit_hints(rows=rows, tags=tags, template=template, **options)
+        hint_network.save(hints_path)
         figures["hints_seconds"] = round(time.perf_counter() - started, 1)
         figures["hints_bytes"] = hints_path.stat().st_size
     elif hints_path.is_file():
@@ -1289,6 +1303,26 @@ def train_ner(
         params=params,
         weighted=weighted,
     )
+    if silver and template is not None and weighted is not None and hint_network is not None:
+        started = time.perf_counter()
+        extra_sentences, extra_tags, extra_weighted = _silver_sentences(
+            silver,
+            extractor=extractor,
+            template=template,
+            network=hint_network,
+            model_path=out_dir / MODEL_FILE,
+        )
+        figures["silver_tag_seconds"] = round(time.perf_counter() - started, 1)
+        figures["silver_sentences"] = len(extra_sentences)
+        figures["silver_tokens"] = sum(len(tokens) for tokens in extra_sentences)
+        seconds += train_crf(
+            sentences=[*sentences, *extra_sentences],
+            tags=[*tags, *extra_tags],
+            extractor=extractor,
+            model_path=out_dir / MODEL_FILE,
+            params=params,
+            weighted=[*weighted, *extra_weighted],
+        )
     use_soft = bool(corpora) and selftrain
     if use_soft and corpora:
         import pycrfsuite
@@ -1331,6 +1365,9 @@ def train_ner(
         else None,
         "o_threshold": O_THRESHOLD,
         "propagate": PROPAGATION,
+        "silver": {**SILVER, "corpora": [p.name for p in silver], "sentences": figures["silver_sentences"]}
+        if silver and "silver_sentences" in figures
+        else None,
         "params": params,
         "train_file": train_path.name,
         "train_sentences": len(sentences),
@@ -1340,6 +1377,39 @@ def train_ner(
     figures["crf_seconds"] = round(seconds, 1)
     figures["model_bytes"] = (out_dir / MODEL_FILE).stat().st_size
     return figures
+
+
+def _silver_sentences(
+    corpora: list[Path], *, extractor: FeatureExtractor, template: Any, network: Any, model_path: Path
+) -> tuple[list[list[str]], list[list[str]], list[list[dict[str, float]]]]:
+    """Tag ``SILVER``'s sample of ``corpora`` with the CRF at ``model_path`` (hints from ``network``,
+    document hints over blocks of sentences as in training) and keep the sentences that hold an
+    entity: their tokens, tags and hint features."""
+    import pycrfsuite
+
+    from marsad.models.ner_hints import block_features
+
+    sample = corpus_sentences(corpora, max_tokens=SILVER["max_tokens"], stride=SILVER["stride"])
+    probabilities = network.probabilities(template.sentence_rows(sample, extractor.core))
+    weighted = block_features(
+        probabilities,
+        network.classes,
+        [[extractor.core(token) for token in tokens] for tokens in sample],
+        document=HINTS.get("document") or 0,
+        neighbours=bool(HINTS.get("neighbours")),
+    )
+    tagger = pycrfsuite.Tagger()
+    tagger.open(str(model_path))
+    kept: tuple[list[list[str]], list[list[str]], list[list[dict[str, float]]]] = ([], [], [])
+    for tokens, hints in zip(sample, weighted, strict=True):
+        tagger.set(pycrfsuite.ItemSequence(with_hints(extractor.sentence(tokens), hints)))
+        labels = list(tagger.tag())
+        if any(label != "O" for label in labels):
+            kept[0].append(tokens)
+            kept[1].append(labels)
+            kept[2].append(hints)
+    tagger.close()
+    return kept
 
 
 def iter_sentences(tokens: Iterable[str]) -> list[list[str]]:
