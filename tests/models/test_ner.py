@@ -148,3 +148,78 @@ def test_shipped_model_on_modern_news(name: str, floor: float, loc_floor: float)
     assert report.overall.f1 >= floor
     assert report.per_type["LOC"].f1 >= loc_floor
     assert report.per_type["PER"].f1 >= 0.82
+
+
+def test_cluster_corpus_is_the_same_read_in_two_processes(tmp_path: Path) -> None:
+    # `marsad train ner` reads the corpora one file a process; the text word2vec sees and the counts
+    # behind the table must not depend on it
+    import gzip
+    import json
+
+    from marsad.models.ner import context_cues
+    from marsad.models.ner_clusters import write_cluster_corpus
+
+    corpora = []
+    for name, field, texts in [
+        ("a.jsonl.gz", "content", ["قال الرئيس الفرنسي ماكرون في باريس إن الحوار مستمر.", "كلمة"]),
+        ("b.jsonl.gz", "text", ["وصل وزير الخارجية إلى الرياض.\nثم غادر إلى القاهرة بعد لقاء قصير."]),
+    ]:
+        path = tmp_path / name
+        with gzip.open(path, "wt", encoding="utf-8") as handle:
+            for text in texts:
+                handle.write(json.dumps({field: text}, ensure_ascii=False) + "\n")
+        corpora.append(path)
+    cues = context_cues(load_lexicon())
+    extra = ["التقى محمد بن سلمان في جدة ."]
+    one = write_cluster_corpus(corpora=corpora, out_path=tmp_path / "one.txt", cues=cues, extra_texts=extra)
+    two = write_cluster_corpus(
+        corpora=corpora, out_path=tmp_path / "two.txt", cues=cues, extra_texts=iter(extra), workers=2
+    )
+    text = (tmp_path / "one.txt").read_text(encoding="utf-8")
+    assert text == (tmp_path / "two.txt").read_text(encoding="utf-8")
+    # paragraphs of fewer than three tokens are left out; the labelled text comes last
+    assert text.splitlines()[0].startswith("قال الرييس الفرنسي") and "كلمه" not in text
+    assert text.splitlines()[-1] == "التقي محمد بن سلمان في جده ."
+    assert one == two
+    assert one[1]["ماكرون"][0] == 1  # seen after a title
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.jsonl.gz", "b.jsonl.gz", "one.txt", "two.txt"]
+
+
+def test_word2vec_vocabulary_from_the_counts_gives_the_same_vectors(tmp_path: Path) -> None:
+    # `marsad train ner` gives word2vec the counts made while writing the corpus file instead of a
+    # second reading of it; vocabulary order, vectors and table must be what a reading gives
+    import random
+
+    from gensim.models import KeyedVectors
+
+    from marsad.models.ner import context_cues
+    from marsad.models.ner_clusters import cluster_vectors_to_table, write_cluster_corpus
+
+    rng = random.Random(5)
+    letters = "ابتثجحخدذرزسشصضطظعغفقكلمنهوي"
+    vocabulary = sorted({"".join(rng.choice(letters) for _ in range(rng.randint(3, 6))) for _ in range(900)})
+    texts = [
+        " ".join(rng.choice(vocabulary[: rng.choice([50, 300, 900])]) for _ in range(rng.randint(3, 40)))
+        for _ in range(1500)
+    ]
+    counted = write_cluster_corpus(
+        corpora=[], out_path=tmp_path / "corpus.txt", cues=context_cues(load_lexicon()), extra_texts=texts
+    )
+    assert counted.sentences == 1500 and counted.tokens == sum(len(t.split()) for t in texts)
+    options = {"vector_size": 16, "epochs": 2, "window": 3, "skipgram": True, "min_count": 3}
+    for name, sentences in [("read", None), ("counted", counted.sentences)]:
+        cluster_vectors_to_table(
+            corpus_file=tmp_path / "corpus.txt",
+            counts=counted.words,
+            contexts=counted.contexts,
+            out_path=tmp_path / f"{name}.tsv.gz",
+            max_words=80_000,
+            seed=1,
+            vectors_out=tmp_path / f"{name}.kv",
+            sentences=sentences,
+            **options,
+        )
+    read, counted_vectors = (KeyedVectors.load(str(tmp_path / f"{n}.kv")) for n in ("read", "counted"))
+    assert read.index_to_key == counted_vectors.index_to_key and len(read.index_to_key) > 512
+    assert (read.vectors == counted_vectors.vectors).all()
+    assert (tmp_path / "read.tsv.gz").read_bytes() == (tmp_path / "counted.tsv.gz").read_bytes()

@@ -12,6 +12,8 @@ from marsad.models.ner_hints import (
     MIN_HINT,
     WordHints,
     _design,
+    cross_fitted_probabilities,
+    cross_fitted_with_network,
     document_hints,
     fit_hints,
     hint_features,
@@ -254,3 +256,25 @@ def test_a_model_without_its_hint_file_is_a_coded_error(tmp_path: Path) -> None:
         NerModel.load(tmp_path)
     assert caught.value.code == "E204"
     assert "hint" in str(caught.value)
+
+
+def test_networks_trained_side_by_side_equal_those_trained_one_by_one() -> None:
+    # `marsad train ner` trains the five cross-fitted networks and the final one in two processes; the
+    # hints the CRF learns from, and the shipped network, must be the same as one process gives
+    template = _template()
+    sentences, tags = _corpus(120)
+    rows = template.sentence_rows(sentences, _core)
+    options = {"hidden": 8, "epochs": 5, "folds": 3}
+    expected, classes = cross_fitted_probabilities(rows=rows, tags=tags, template=template, **options)
+    alone = fit_hints(rows=rows, tags=tags, template=template, hidden=8, epochs=5)
+    for workers in (1, 2):
+        got, got_classes, network = cross_fitted_with_network(
+            rows=rows, tags=tags, template=template, workers=workers, **options
+        )
+        assert got_classes == classes
+        assert len(got) == len(sentences)
+        for mine, theirs in zip(got, expected, strict=True):
+            np.testing.assert_array_equal(mine, theirs)
+        assert network.classes == alone.classes
+        for mine, theirs in zip(network.weights, alone.weights, strict=True):
+            np.testing.assert_array_equal(mine, theirs)

@@ -1171,11 +1171,12 @@ def train_ner(
     hints: bool | None = None,
     sequence: bool = False,
     silver: list[Path] | None = None,
+    workers: int = 2,
 ) -> dict[str, Any]:
     """Train the NER model into ``out_dir`` (model, cluster table, hint network, metadata).
 
     With ``corpora`` the word vectors are retrained and the cluster table and hint vectors rebuilt
-    from those JSONL corpora (about 11 minutes for the two the project uses, ``CLUSTER_VECTORS``);
+    from those JSONL corpora (about 12 minutes for the two the project uses, ``CLUSTER_VECTORS``);
     without, the shipped cluster table and hint vectors are reused. ``hints`` (on in the shipped model)
     trains the word-vector hint network (``HINTS``) and the CRF on its cross-fitted hints; None means
     on unless ``selftrain`` or ``second_pass`` (measured options that do not combine with hints). ``selftrain`` (needs
@@ -1186,13 +1187,15 @@ def train_ner(
     the sentence network of round seven (``SEQUENCE_HINTS``) and averages its cross-fitted
     distributions with the window network's; CV did not justify it either. ``silver`` (needs hints):
     unlabelled JSONL corpora that the first CRF tags for a second CRF trained on gold and tagged
-    sentences together (``SILVER``). Returns figures for the training log.
+    sentences together (``SILVER``). ``workers`` processes read the corpora (one file each) and train
+    the six hint networks side by side; word2vec, k-means and the CRF run on one thread, and the files
+    are the same for any ``workers``. Returns figures for the training log.
     Raises E101 for a missing file, E204 when no cluster table is shipped and none is built.
     """
     import tempfile
 
     from marsad.models.ner_clusters import build_cluster_table
-    from marsad.models.ner_hints import WordHints, block_features, cross_fitted_probabilities, fit_hints
+    from marsad.models.ner_hints import WordHints, block_features, cross_fitted_with_network
 
     if hints is None:
         hints = not (second_pass or selftrain)
@@ -1222,6 +1225,7 @@ def train_ner(
                 cues=context_cues(load_lexicon()),
                 extra_texts=(" ".join(s) for s in sentences),
                 vectors_out=vectors_path,
+                workers=workers,
                 **CLUSTER_VECTORS,
             )
             template = None
@@ -1258,8 +1262,9 @@ def train_ner(
         started = time.perf_counter()
         rows = template.sentence_rows(sentences, extractor.core)
         options = {"hidden": HINTS["hidden"], "epochs": HINTS["epochs"]}
-        probabilities, classes = cross_fitted_probabilities(
-            rows=rows, tags=tags, template=template, folds=HINTS["folds"], **options
+        # the five cross-fitted networks and the one on all sentences, in two processes
+        probabilities, classes, hint_network = cross_fitted_with_network(
+            rows=rows, tags=tags, template=template, folds=HINTS["folds"], workers=workers, **options
         )
         sequence_path = out_dir / SEQUENCE_FILE
         if sequence:
@@ -1288,7 +1293,6 @@ def train_ner(
             document=HINTS.get("document") or 0,
             neighbours=bool(HINTS.get("neighbours")),
         )
-        hint_network = fit_hints(rows=rows, tags=tags, template=template, **options)
         hint_network.save(hints_path)
         figures["hints_seconds"] = round(time.perf_counter() - started, 1)
         figures["hints_bytes"] = hints_path.stat().st_size
@@ -1315,6 +1319,7 @@ def train_ner(
         figures["silver_tag_seconds"] = round(time.perf_counter() - started, 1)
         figures["silver_sentences"] = len(extra_sentences)
         figures["silver_tokens"] = sum(len(tokens) for tokens in extra_sentences)
+        figures["gold_crf_seconds"] = round(seconds, 1)
         seconds += train_crf(
             sentences=[*sentences, *extra_sentences],
             tags=[*tags, *extra_tags],

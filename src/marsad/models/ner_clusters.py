@@ -23,7 +23,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 __all__ = [
     "ClusterTable",
@@ -140,6 +140,21 @@ class ClusterTable:
         return cls(entries)
 
 
+class CorpusCounts(NamedTuple):
+    """What :func:`write_cluster_corpus` counted while writing the corpus file."""
+
+    words: Counter[str]
+    # per word, how often it follows a title, a name connector, a place cue, an organisation head
+    contexts: dict[str, list[int]]
+    tokens: int
+    # the sentences word2vec reads from the file (a line of more than MAX_SENTENCE tokens is several)
+    sentences: int
+
+
+# word2vec's longest sentence; LineSentence cuts longer lines into pieces this long
+MAX_SENTENCE = 10_000
+
+
 def _stable_hash(text: str) -> int:
     # gensim seeds nothing from this in 4.x, but pass a process-independent hash so runs never
     # depend on PYTHONHASHSEED.
@@ -161,21 +176,31 @@ def build_cluster_table(
     seed: int = 1,
     finer: tuple[int, ...] = (),
     vectors_out: Path | None = None,
+    sample: float = 1e-3,
+    workers: int = 1,
 ) -> dict[str, float]:
     """Train word2vec on the corpora, cluster the vocabulary and write the table.
 
     ``finer`` adds columns of finer k-means partitions of the same vectors (e.g. 2048 classes),
-    after c512; ``vectors_out`` keeps the word vectors (gensim ``KeyedVectors``). Deterministic: one worker thread, fixed seeds. Returns a few figures for the training log.
+    after c512; ``vectors_out`` keeps the word vectors (gensim ``KeyedVectors``); ``sample`` is word2vec's
+    down-sampling threshold for frequent words. Deterministic: word2vec and k-means on one thread, fixed
+    seeds; ``workers`` processes only read the corpora (:func:`write_cluster_corpus`). Returns a few
+    figures for the training log.
     """
+    import time
+
     with tempfile.TemporaryDirectory() as tmp:
         corpus_file = Path(tmp) / "corpus.txt"
-        counts, contexts, n_tokens = write_cluster_corpus(
-            corpora=corpora, out_path=corpus_file, cues=cues, extra_texts=extra_texts
+        started = time.perf_counter()
+        counted = write_cluster_corpus(
+            corpora=corpora, out_path=corpus_file, cues=cues, extra_texts=extra_texts, workers=workers
         )
+        corpus_seconds = time.perf_counter() - started
         vocabulary = cluster_vectors_to_table(
             corpus_file=corpus_file,
-            counts=counts,
-            contexts=contexts,
+            counts=counted.words,
+            contexts=counted.contexts,
+            sentences=counted.sentences,
             out_path=out_path,
             vector_size=vector_size,
             epochs=epochs,
@@ -186,20 +211,79 @@ def build_cluster_table(
             seed=seed,
             finer=finer,
             vectors_out=vectors_out,
+            sample=sample,
         )
-    return {"tokens": float(n_tokens), "vocabulary": float(vocabulary)}
+    return {
+        "tokens": float(counted.tokens),
+        "vocabulary": float(vocabulary),
+        "corpus_seconds": round(corpus_seconds, 1),
+        "vectors_seconds": round(time.perf_counter() - started - corpus_seconds, 1),
+    }
 
 
 def write_cluster_corpus(
-    *, corpora: list[Path], out_path: Path, cues: ContextCues, extra_texts: Iterable[str] = ()
-) -> tuple[Counter[str], dict[str, list[int]], int]:
-    """Write the normalised training text, one paragraph a line; return word counts, cue-context
-    counts and the number of tokens."""
+    *,
+    corpora: list[Path],
+    out_path: Path,
+    cues: ContextCues,
+    extra_texts: Iterable[str] = (),
+    workers: int = 1,
+) -> CorpusCounts:
+    """Write the normalised training text, one paragraph a line; return what was counted meanwhile
+    (words, cue contexts, tokens and word2vec's sentences).
+
+    With ``workers`` > 1 the corpora are read in that many processes, one file each, and their parts
+    joined in the corpora's order: the file and the counts are the same as with one.
+    """
+    if workers > 1 and len(corpora) > 1:
+        import multiprocessing
+        import shutil
+        from concurrent.futures import ProcessPoolExecutor
+
+        parts = [out_path.with_name(f"{out_path.name}.part{number}") for number in range(len(corpora))]
+        with ProcessPoolExecutor(
+            max_workers=min(workers, len(corpora)), mp_context=multiprocessing.get_context("spawn")
+        ) as pool:
+            futures = [
+                pool.submit(_write_part, corpus, part, cues)
+                for corpus, part in zip(corpora, parts, strict=True)
+            ]
+            # the labelled text (small) is written here meanwhile
+            extra_path = out_path.with_name(f"{out_path.name}.extra")
+            extra = _write_part_texts(extra_texts, extra_path, cues)
+            results = [future.result() for future in futures]
+        counts: Counter[str] = Counter()
+        contexts: dict[str, list[int]] = {}
+        n_tokens = n_sentences = 0
+        with open(out_path, "wb") as out:
+            # words first met in an earlier part come first in the Counter, as with one process
+            for path, (part_counts, part_contexts, part_tokens, part_sentences) in zip(
+                [*parts, extra_path], [*results, extra], strict=True
+            ):
+                counts.update(part_counts)
+                n_sentences += part_sentences
+                for word, seen in part_contexts.items():
+                    total = contexts.setdefault(word, [0, 0, 0, 0])
+                    for k, n in enumerate(seen):
+                        total[k] += n
+                n_tokens += part_tokens
+                with open(path, "rb") as handle:
+                    shutil.copyfileobj(handle, out)
+                path.unlink()
+        return CorpusCounts(counts, contexts, n_tokens, n_sentences)
+    return _write_part_texts(_chain_texts(iter_corpus_texts(corpora), extra_texts), out_path, cues)
+
+
+def _write_part(corpus: Path, out_path: Path, cues: ContextCues) -> CorpusCounts:
+    return _write_part_texts(iter_corpus_texts([corpus]), out_path, cues)
+
+
+def _write_part_texts(texts: Iterable[str], out_path: Path, cues: ContextCues) -> CorpusCounts:
     counts: Counter[str] = Counter()
     contexts: dict[str, list[int]] = {}
-    n_tokens = 0
+    n_tokens = n_sentences = 0
     with open(out_path, "w", encoding="utf-8") as out:
-        for text in _chain_texts(iter_corpus_texts(corpora), extra_texts):
+        for text in texts:
             for paragraph in text.split("\n"):
                 tokens = tokenise_for_clusters(paragraph)
                 if len(tokens) < 3:
@@ -207,9 +291,10 @@ def write_cluster_corpus(
                 counts.update(tokens)
                 _count_contexts(tokens, cues, contexts)
                 n_tokens += len(tokens)
+                n_sentences += -(-len(tokens) // MAX_SENTENCE)
                 out.write(" ".join(tokens))
                 out.write("\n")
-    return counts, contexts, n_tokens
+    return CorpusCounts(counts, contexts, n_tokens, n_sentences)
 
 
 def cluster_vectors_to_table(
@@ -227,26 +312,47 @@ def cluster_vectors_to_table(
     seed: int,
     finer: tuple[int, ...] = (),
     vectors_out: Path | None = None,
+    sample: float = 1e-3,
+    sentences: int | None = None,
 ) -> int:
     """Train word2vec on ``corpus_file``, cluster the ``max_words`` most frequent words and write
     the table; returns the number of words written. ``vectors_out`` keeps the word2vec vectors
-    (gensim ``KeyedVectors``) for experiments."""
+    (gensim ``KeyedVectors``) for experiments.
+
+    With ``sentences`` (the number of word2vec sentences in the file) the vocabulary is taken from
+    ``counts``, which must be the file's token counts, instead of a reading of the file: the same
+    vocabulary, order and vectors, one pass fewer."""
     from gensim.models import Word2Vec
     from gensim.models.word2vec import LineSentence
 
-    model = Word2Vec(
-        LineSentence(str(corpus_file), max_sentence_length=10_000),
+    options: dict[str, Any] = dict(
         vector_size=vector_size,
         window=window,
         min_count=min_count,
         sg=1 if skipgram else 0,
         negative=5,
+        sample=sample,
         epochs=epochs,
         workers=1,
         seed=seed,
         hashfxn=_stable_hash,
         sorted_vocab=True,
     )
+    corpus = LineSentence(str(corpus_file), max_sentence_length=MAX_SENTENCE)
+    if sentences is None:
+        model = Word2Vec(corpus, **options)
+    else:
+        model = Word2Vec(**options)
+        # a Counter's order is first appearance, as gensim's own reading of the file finds the words
+        model.build_vocab_from_freq(counts, corpus_count=sentences)
+        model.train(
+            corpus,
+            total_examples=model.corpus_count,
+            total_words=sum(counts.values()),
+            epochs=model.epochs,
+            start_alpha=model.alpha,
+            end_alpha=model.min_alpha,
+        )
     if vectors_out is not None:
         model.wv.save(str(vectors_out))
     words = table_words(model.wv.index_to_key, max_words)

@@ -18,6 +18,7 @@ so they see the same numbers.
 from __future__ import annotations
 
 import io
+import itertools
 import zlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -35,6 +36,7 @@ __all__ = [
     "align_columns",
     "block_features",
     "cross_fitted_probabilities",
+    "cross_fitted_with_network",
     "document_hints",
     "fit_hints",
     "hint_features",
@@ -468,3 +470,65 @@ def cross_fitted_probabilities(
         else:
             out.extend(align_columns(network.probabilities(rows[low:high]), network.classes, classes))
     return out, classes
+
+
+def _fit_weights(job: tuple[Any, ...]) -> tuple[list[FloatArray], list[str]]:
+    rows, tags, template, hidden, epochs, seed = job
+    network = fit_hints(rows=rows, tags=tags, template=template, hidden=hidden, epochs=epochs, seed=seed)
+    return network.weights, network.classes
+
+
+def cross_fitted_with_network(
+    *,
+    rows: Sequence[Sequence[int]],
+    tags: Sequence[Sequence[str]],
+    template: WordHints,
+    hidden: int,
+    epochs: int,
+    folds: int,
+    seed: int = 1,
+    workers: int = 2,
+) -> tuple[list[FloatArray], list[str], WordHints]:
+    """:func:`cross_fitted_probabilities` and the network trained on all sentences (:func:`fit_hints`),
+    the ``folds + 1`` trainings in ``workers`` processes.
+
+    Each training runs on one thread, so the networks are the same whether they run one at a time or
+    side by side.
+    """
+    bounds = [round(i * len(rows) / folds) for i in range(folds + 1)]
+    jobs: list[tuple[Any, ...]] = [
+        ([*rows[:low], *rows[high:]], [*tags[:low], *tags[high:]], template, hidden, epochs, seed)
+        for low, high in itertools.pairwise(bounds)
+    ]
+    jobs.append((list(rows), list(tags), template, hidden, epochs, seed))
+    if workers > 1:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(
+            max_workers=workers, mp_context=multiprocessing.get_context("spawn")
+        ) as pool:
+            fitted = list(pool.map(_fit_weights, jobs))
+    else:
+        fitted = [_fit_weights(job) for job in jobs]
+
+    def network(weights: list[FloatArray], classes: list[str]) -> WordHints:
+        return WordHints(
+            words=template.words,
+            codes=template.codes,
+            scales=template.scales,
+            weights=weights,
+            classes=classes,
+            width=template.width,
+        )
+
+    classes = sorted({tag for sentence in tags for tag in sentence})
+    out: list[FloatArray] = []
+    for (weights, network_classes), low, high in zip(fitted, bounds, bounds[1:], strict=False):
+        probabilities = network(weights, network_classes).probabilities(rows[low:high])
+        out.extend(
+            probabilities
+            if network_classes == classes
+            else align_columns(probabilities, network_classes, classes)
+        )
+    return out, classes, network(*fitted[-1])
