@@ -451,24 +451,9 @@ def cross_fitted_probabilities(
 
     Blocks are contiguous (neighbouring sentences share stories, as in the CV of the model card).
     """
-    bounds = [round(i * len(rows) / folds) for i in range(folds + 1)]
-    out: list[FloatArray] = []
-    # every label of the file (a network trained without a block may lack one: its column is 0)
-    classes = sorted({tag for sentence in tags for tag in sentence})
-    for k in range(folds):
-        low, high = bounds[k], bounds[k + 1]
-        network = fit_hints(
-            rows=[*rows[:low], *rows[high:]],
-            tags=[*tags[:low], *tags[high:]],
-            template=template,
-            hidden=hidden,
-            epochs=epochs,
-            seed=seed,
-        )
-        if network.classes == classes:
-            out.extend(network.probabilities(rows[low:high]))
-        else:
-            out.extend(align_columns(network.probabilities(rows[low:high]), network.classes, classes))
+    out, classes, _ = _cross_fit(
+        rows=rows, tags=tags, template=template, hidden=hidden, epochs=epochs, folds=folds, seed=seed
+    )
     return out, classes
 
 
@@ -495,12 +480,40 @@ def cross_fitted_with_network(
     Each training runs on one thread, so the networks are the same whether they run one at a time or
     side by side.
     """
+    out, classes, network = _cross_fit(
+        rows=rows,
+        tags=tags,
+        template=template,
+        hidden=hidden,
+        epochs=epochs,
+        folds=folds,
+        seed=seed,
+        workers=workers,
+        final=True,
+    )
+    assert network is not None
+    return out, classes, network
+
+
+def _cross_fit(
+    *,
+    rows: Sequence[Sequence[int]],
+    tags: Sequence[Sequence[str]],
+    template: WordHints,
+    hidden: int,
+    epochs: int,
+    folds: int,
+    seed: int,
+    workers: int = 1,
+    final: bool = False,
+) -> tuple[list[FloatArray], list[str], WordHints | None]:
     bounds = [round(i * len(rows) / folds) for i in range(folds + 1)]
     jobs: list[tuple[Any, ...]] = [
         ([*rows[:low], *rows[high:]], [*tags[:low], *tags[high:]], template, hidden, epochs, seed)
         for low, high in itertools.pairwise(bounds)
     ]
-    jobs.append((list(rows), list(tags), template, hidden, epochs, seed))
+    if final:
+        jobs.append((list(rows), list(tags), template, hidden, epochs, seed))
     if workers > 1:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
@@ -522,13 +535,14 @@ def cross_fitted_with_network(
             width=template.width,
         )
 
+    # every label of the file (a network trained without a block may lack one: its column is 0)
     classes = sorted({tag for sentence in tags for tag in sentence})
     out: list[FloatArray] = []
-    for (weights, network_classes), low, high in zip(fitted, bounds, bounds[1:], strict=False):
+    for (weights, network_classes), (low, high) in zip(fitted, itertools.pairwise(bounds), strict=False):
         probabilities = network(weights, network_classes).probabilities(rows[low:high])
         out.extend(
             probabilities
             if network_classes == classes
             else align_columns(probabilities, network_classes, classes)
         )
-    return out, classes, network(*fitted[-1])
+    return out, classes, network(*fitted[-1]) if final else None
