@@ -223,3 +223,23 @@ def test_word2vec_vocabulary_from_the_counts_gives_the_same_vectors(tmp_path: Pa
     assert read.index_to_key == counted_vectors.index_to_key and len(read.index_to_key) > 512
     assert (read.vectors == counted_vectors.vectors).all()
     assert (tmp_path / "read.tsv.gz").read_bytes() == (tmp_path / "counted.tsv.gz").read_bytes()
+
+
+def test_soft_gazetteer_counts_each_words_tagged_shares() -> None:
+    # the self-training features: per clitic-stripped word, the share of its corpus occurrences a first
+    # model tagged as each type; rare words and words almost never tagged are left out
+    from marsad.models.ner import ENTITY_TYPES, soft_gazetteer
+
+    table = ClusterTable.from_lines(["بيروت\t900\t0.00\t0\t0\t0\t0\t1\t1\t1\n"])
+    extractor = FeatureExtractor(table=table, lexicon=None, groups=frozenset({"clusters"}))
+    tagged = [
+        (["زار", "بيروت", "أمس"], ["O", "B-LOC", "O"]),
+        (["وبيروت", "مدينة"], ["B-LOC", "O"]),
+        (["بيروت", "زار"], ["B-ORG", "O"]),
+        (["بيروت"], ["O"]),
+    ]
+    soft = soft_gazetteer(tag=None, extractor=extractor, sentences=(), tagged=tagged)
+    shares = dict(zip(ENTITY_TYPES, soft["بيروت"], strict=True))
+    assert shares == {"PER": 0.0, "LOC": 0.5, "ORG": 0.25, "MISC": 0.0}
+    # زار: seen three times, never tagged; امس and مدينه: fewer than three times
+    assert set(soft) == {"بيروت"}

@@ -438,19 +438,26 @@ def train_crf(
 
 
 def soft_gazetteer(
-    *, tag: Any, extractor: FeatureExtractor, sentences: Iterable[list[str]], min_count: int = 3
+    *,
+    tag: Any,
+    extractor: FeatureExtractor,
+    sentences: Iterable[list[str]],
+    min_count: int = 3,
+    tagged: Iterable[tuple[list[str], Sequence[str]]] | None = None,
 ) -> dict[str, tuple[float, ...]]:
     """Self-training as features: the share of each word's corpus occurrences a first model tags as each type.
 
-    ``tag`` maps a feature sequence to tags (a pycrfsuite Tagger's ``tag``). Words seen fewer than
-    ``min_count`` times, or never tagged as an entity in 10% of their occurrences, are left out.
+    ``tag`` maps a feature sequence to tags (a pycrfsuite Tagger's ``tag``); or ``tagged`` gives the
+    sentences already tagged, (tokens, tags) pairs. Words seen fewer than ``min_count`` times, or never
+    tagged as an entity in 10% of their occurrences, are left out.
     """
     import pycrfsuite
 
     totals: dict[str, list[int]] = {}
     index = {kind: k for k, kind in enumerate(ENTITY_TYPES)}
-    for tokens in sentences:
-        tags = tag(pycrfsuite.ItemSequence(extractor.sentence(tokens)))
+    if tagged is None:
+        tagged = ((tokens, tag(pycrfsuite.ItemSequence(extractor.sentence(tokens)))) for tokens in sentences)
+    for tokens, tags in tagged:
         for token, label in zip(tokens, tags, strict=True):
             core = extractor._lookup(token)[5]
             seen = totals.setdefault(core, [0, 0, 0, 0, 0])
