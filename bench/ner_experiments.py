@@ -46,6 +46,7 @@ from marsad.models.ner import (
     iter_sentences,
     load_lexicon,
     propagate_names,
+    sample_hints,
     soft_gazetteer,
     train_crf,
     with_hints,
@@ -169,11 +170,15 @@ def cross_validate(
                 )
                 tagger = pycrfsuite.Tagger()
                 tagger.open(str(path))
-            if spec.get("selftrain") and hints is not None and train_hints is not None:
-                # round ten's variant: the soft gazetteer from the tags of the model with hints (hints on
-                # the tagged text too), and the CRF trained again with hints and the new features
+            if spec.get("selftrain"):
+                # round one: the soft gazetteer from the fold model's tags of unlabelled text, and the
+                # CRF trained again with it; round ten: the same from a model with hints (hints on the
+                # tagged text too), the CRF trained again with its hints
                 started = time.perf_counter()
-                soft = _soft_with_hints(tagger, extractor, network)
+                if train_hints is not None:
+                    soft = _soft_with_hints(tagger, extractor, network)
+                else:
+                    soft = soft_gazetteer(tag=tagger.tag, extractor=extractor, sentences=_unlabelled())
                 seconds[-1] += time.perf_counter() - started
                 extractor = FeatureExtractor(table=table, lexicon=load_lexicon(), groups=groups, soft=soft)
                 seconds[-1] += train_crf(
@@ -183,20 +188,6 @@ def cross_validate(
                     model_path=path,
                     params=params,
                     weighted=train_hints,
-                )
-                tagger = pycrfsuite.Tagger()
-                tagger.open(str(path))
-            elif spec.get("selftrain"):
-                started = time.perf_counter()
-                soft = soft_gazetteer(tag=tagger.tag, extractor=extractor, sentences=_unlabelled())
-                seconds[-1] += time.perf_counter() - started
-                extractor = FeatureExtractor(table=table, lexicon=load_lexicon(), groups=groups, soft=soft)
-                seconds[-1] += train_crf(
-                    sentences=[s.tokens for s in train],
-                    tags=[s.tags for s in train],
-                    extractor=extractor,
-                    model_path=path,
-                    params=params,
                 )
                 tagger = pycrfsuite.Tagger()
                 tagger.open(str(path))
@@ -545,14 +536,7 @@ def _soft_with_hints(
         max_tokens=SOFT_SAMPLE["max_tokens"],
         stride=SOFT_SAMPLE["stride"],
     )
-    probabilities = network.probabilities(network.sentence_rows(sample, extractor.core))
-    weighted = block_features(
-        probabilities,
-        network.classes,
-        [[extractor.core(token) for token in tokens] for tokens in sample],
-        document=HINTS.get("document") or 0,
-        neighbours=bool(HINTS.get("neighbours")),
-    )
+    weighted = sample_hints(sample, extractor=extractor, network=network)
     labelled = (
         (tokens, tagger.tag(pycrfsuite.ItemSequence(with_hints(extractor.sentence(tokens), hints))))
         for tokens, hints in zip(sample, weighted, strict=True)

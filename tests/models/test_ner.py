@@ -243,3 +243,26 @@ def test_soft_gazetteer_counts_each_words_tagged_shares() -> None:
     assert shares == {"PER": 0.0, "LOC": 0.5, "ORG": 0.25, "MISC": 0.0}
     # زار: seen three times, never tagged; امس and مدينه: fewer than three times
     assert set(soft) == {"بيروت"}
+
+
+def test_training_runs_from_a_script_without_a_main_guard(anercorp_sample: Path, tmp_path: Path) -> None:
+    # train_ner trains its hint networks in two processes; a user's plain script (no
+    # `if __name__ == "__main__":`) must train once and finish, not be run again by each worker
+    import subprocess
+    import sys
+
+    script = tmp_path / "train.py"
+    script.write_text(
+        "from pathlib import Path\n"
+        "from marsad.models.ner import train_ner\n"
+        "print('started', flush=True)\n"
+        f"figures = train_ner(train_path=Path({str(anercorp_sample)!r}), out_dir=Path({str(tmp_path / 'm')!r}))\n"
+        "print('done', figures['sentences'], flush=True)\n",
+        encoding="utf-8",
+    )
+    result = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=600, check=False
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split() == ["started", "done", "200"]
+    assert (tmp_path / "m" / "ner.crfsuite").is_file()

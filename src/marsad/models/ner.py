@@ -1391,6 +1391,23 @@ def train_ner(
     return figures
 
 
+def sample_hints(
+    sample: Sequence[Sequence[str]], *, extractor: FeatureExtractor, network: Any
+) -> list[list[dict[str, float]]]:
+    """Hint features for unlabelled sentences as training gives them: ``network``'s hints and the
+    document hints over blocks of ``HINTS["document"]`` sentences read as articles."""
+    from marsad.models.ner_hints import block_features
+
+    probabilities = network.probabilities(network.sentence_rows(sample, extractor.core))
+    return block_features(
+        probabilities,
+        network.classes,
+        [[extractor.core(token) for token in tokens] for tokens in sample],
+        document=HINTS.get("document") or 0,
+        neighbours=bool(HINTS.get("neighbours")),
+    )
+
+
 def _silver_sentences(
     corpora: list[Path], *, extractor: FeatureExtractor, template: Any, network: Any, model_path: Path
 ) -> tuple[list[list[str]], list[list[str]], list[list[dict[str, float]]]]:
@@ -1399,17 +1416,8 @@ def _silver_sentences(
     entity: their tokens, tags and hint features."""
     import pycrfsuite
 
-    from marsad.models.ner_hints import block_features
-
     sample = corpus_sentences(corpora, max_tokens=SILVER["max_tokens"], stride=SILVER["stride"])
-    probabilities = network.probabilities(template.sentence_rows(sample, extractor.core))
-    weighted = block_features(
-        probabilities,
-        network.classes,
-        [[extractor.core(token) for token in tokens] for tokens in sample],
-        document=HINTS.get("document") or 0,
-        neighbours=bool(HINTS.get("neighbours")),
-    )
+    weighted = sample_hints(sample, extractor=extractor, network=network)
     tagger = pycrfsuite.Tagger()
     tagger.open(str(model_path))
     kept: tuple[list[list[str]], list[list[str]], list[list[dict[str, float]]]] = ([], [], [])

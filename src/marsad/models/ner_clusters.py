@@ -236,14 +236,12 @@ def write_cluster_corpus(
     joined in the corpora's order: the file and the counts are the same as with one.
     """
     if workers > 1 and len(corpora) > 1:
-        import multiprocessing
         import shutil
         from concurrent.futures import ProcessPoolExecutor
 
         parts = [out_path.with_name(f"{out_path.name}.part{number}") for number in range(len(corpora))]
-        with ProcessPoolExecutor(
-            max_workers=min(workers, len(corpora)), mp_context=multiprocessing.get_context("spawn")
-        ) as pool:
+        # the platform's start method (see ner_hints.cross_fitted_with_network)
+        with ProcessPoolExecutor(max_workers=min(workers, len(corpora))) as pool:
             futures = [
                 pool.submit(_write_part, corpus, part, cues)
                 for corpus, part in zip(corpora, parts, strict=True)

@@ -515,12 +515,11 @@ def _cross_fit(
     if final:
         jobs.append((list(rows), list(tags), template, hidden, epochs, seed))
     if workers > 1:
-        import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
-        with ProcessPoolExecutor(
-            max_workers=workers, mp_context=multiprocessing.get_context("spawn")
-        ) as pool:
+        # the platform's own start method, as the local executor uses (fork on Linux: a caller's
+        # script is not imported again, so it needs no ``if __name__ == "__main__"`` guard there)
+        with ProcessPoolExecutor(max_workers=workers) as pool:
             fitted = list(pool.map(_fit_weights, jobs))
     else:
         fitted = [_fit_weights(job) for job in jobs]
