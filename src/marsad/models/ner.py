@@ -1300,6 +1300,7 @@ def train_ner(
             document=HINTS.get("document") or 0,
             neighbours=bool(HINTS.get("neighbours")),
         )
+        assert hint_network is not None  # final=True trains it
         hint_network.save(hints_path)
         figures["hints_seconds"] = round(time.perf_counter() - started, 1)
         figures["hints_bytes"] = hints_path.stat().st_size

@@ -112,6 +112,17 @@ class WordHints:
         zeros += [np.zeros((1, 1), np.float32), np.zeros(1, np.float32)]
         return cls(words=words, codes=codes, scales=scales, weights=zeros, classes=["O"], width=width)
 
+    def with_network(self, weights: Sequence[FloatArray], classes: Sequence[str]) -> WordHints:
+        """The same vector table with a trained network's weights and classes."""
+        return WordHints(
+            words=self.words,
+            codes=self.codes,
+            scales=self.scales,
+            weights=weights,
+            classes=classes,
+            width=self.width,
+        )
+
     # -- lookup ---------------------------------------------------------------------------------
 
     def row(self, token: str, core: Callable[[str], str]) -> int:
@@ -426,14 +437,7 @@ def fit_hints(
         network.coefs_[1].astype(np.float32),
         network.intercepts_[1].astype(np.float32),
     ]
-    return WordHints(
-        words=template.words,
-        codes=template.codes,
-        scales=template.scales,
-        weights=weights,
-        classes=[str(c) for c in network.classes_],
-        width=template.width,
-    )
+    return template.with_network(weights, [str(c) for c in network.classes_])
 
 
 def cross_fitted_probabilities(
@@ -451,8 +455,16 @@ def cross_fitted_probabilities(
 
     Blocks are contiguous (neighbouring sentences share stories, as in the CV of the model card).
     """
-    out, classes, _ = _cross_fit(
-        rows=rows, tags=tags, template=template, hidden=hidden, epochs=epochs, folds=folds, seed=seed
+    out, classes, _ = cross_fitted_with_network(
+        rows=rows,
+        tags=tags,
+        template=template,
+        hidden=hidden,
+        epochs=epochs,
+        folds=folds,
+        seed=seed,
+        workers=1,
+        final=False,
     )
     return out, classes
 
@@ -473,40 +485,14 @@ def cross_fitted_with_network(
     folds: int,
     seed: int = 1,
     workers: int = 2,
-) -> tuple[list[FloatArray], list[str], WordHints]:
-    """:func:`cross_fitted_probabilities` and the network trained on all sentences (:func:`fit_hints`),
-    the ``folds + 1`` trainings in ``workers`` processes.
+    final: bool = True,
+) -> tuple[list[FloatArray], list[str], WordHints | None]:
+    """:func:`cross_fitted_probabilities` and, with ``final``, the network trained on all sentences
+    (:func:`fit_hints`; None without), the trainings in ``workers`` processes.
 
     Each training runs on one thread, so the networks are the same whether they run one at a time or
     side by side.
     """
-    out, classes, network = _cross_fit(
-        rows=rows,
-        tags=tags,
-        template=template,
-        hidden=hidden,
-        epochs=epochs,
-        folds=folds,
-        seed=seed,
-        workers=workers,
-        final=True,
-    )
-    assert network is not None
-    return out, classes, network
-
-
-def _cross_fit(
-    *,
-    rows: Sequence[Sequence[int]],
-    tags: Sequence[Sequence[str]],
-    template: WordHints,
-    hidden: int,
-    epochs: int,
-    folds: int,
-    seed: int,
-    workers: int = 1,
-    final: bool = False,
-) -> tuple[list[FloatArray], list[str], WordHints | None]:
     bounds = [round(i * len(rows) / folds) for i in range(folds + 1)]
     jobs: list[tuple[Any, ...]] = [
         ([*rows[:low], *rows[high:]], [*tags[:low], *tags[high:]], template, hidden, epochs, seed)
@@ -524,24 +510,14 @@ def _cross_fit(
     else:
         fitted = [_fit_weights(job) for job in jobs]
 
-    def network(weights: list[FloatArray], classes: list[str]) -> WordHints:
-        return WordHints(
-            words=template.words,
-            codes=template.codes,
-            scales=template.scales,
-            weights=weights,
-            classes=classes,
-            width=template.width,
-        )
-
     # every label of the file (a network trained without a block may lack one: its column is 0)
     classes = sorted({tag for sentence in tags for tag in sentence})
     out: list[FloatArray] = []
     for (weights, network_classes), (low, high) in zip(fitted, itertools.pairwise(bounds), strict=False):
-        probabilities = network(weights, network_classes).probabilities(rows[low:high])
+        probabilities = template.with_network(weights, network_classes).probabilities(rows[low:high])
         out.extend(
             probabilities
             if network_classes == classes
             else align_columns(probabilities, network_classes, classes)
         )
-    return out, classes, network(*fitted[-1]) if final else None
+    return out, classes, template.with_network(*fitted[-1]) if final else None
