@@ -225,6 +225,81 @@ def test_word2vec_vocabulary_from_the_counts_gives_the_same_vectors(tmp_path: Pa
     assert (tmp_path / "read.tsv.gz").read_bytes() == (tmp_path / "counted.tsv.gz").read_bytes()
 
 
+def test_sharded_word2vec_does_not_depend_on_the_processes(tmp_path: Path) -> None:
+    # `marsad train ner` trains word2vec in two shards side by side; the vectors must be the same
+    # when the shards run one after the other in one process, and from one run to the next
+    import itertools
+    import random
+
+    from gensim.models import KeyedVectors
+
+    from marsad.models.ner import context_cues
+    from marsad.models.ner_clusters import _cut_pieces, _Piece, cluster_vectors_to_table, write_cluster_corpus
+
+    rng = random.Random(7)
+    letters = "ابتثجحخدذرزسشصضطظعغفقكلمنهوي"
+    vocabulary = sorted({"".join(rng.choice(letters) for _ in range(rng.randint(3, 6))) for _ in range(700)})
+    texts = [
+        " ".join(rng.choice(vocabulary[: rng.choice([40, 700])]) for _ in range(rng.randint(3, 30)))
+        for _ in range(1200)
+    ]
+    # one paragraph longer than word2vec's longest sentence is cut as LineSentence cuts it
+    texts.append(" ".join(rng.choice(vocabulary) for _ in range(10_050)))
+    corpus = tmp_path / "corpus.txt"
+    counted = write_cluster_corpus(
+        corpora=[], out_path=corpus, cues=context_cues(load_lexicon()), extra_texts=texts
+    )
+    pieces = _cut_pieces(corpus, 6)
+    assert pieces[0][0] == 0 and pieces[-1][1] == corpus.stat().st_size
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(pieces))
+    assert sum(p[3] for p in pieces) == counted.sentences == 1202
+    assert [s for p in pieces for s in _Piece(corpus, p[0], p[1])] == [
+        line.split()[i : i + 10_000]
+        for line in corpus.read_text(encoding="utf-8").splitlines()
+        for i in range(0, len(line.split()), 10_000)
+    ]
+    options = {"vector_size": 16, "epochs": 2, "window": 3, "skipgram": True, "min_count": 3}
+    for name, shards, workers in [("one", 1, 1), ("serial", 2, 1), ("side", 2, 2), ("again", 2, 2)]:
+        cluster_vectors_to_table(
+            corpus_file=corpus,
+            counts=counted.words,
+            contexts=counted.contexts,
+            out_path=tmp_path / f"{name}.tsv.gz",
+            max_words=80_000,
+            seed=1,
+            vectors_out=tmp_path / f"{name}.kv",
+            sentences=counted.sentences,
+            shards=shards,
+            rounds=3,
+            workers=workers,
+            **options,
+        )
+    one, serial, side, again = (
+        KeyedVectors.load(str(tmp_path / f"{n}.kv")) for n in ("one", "serial", "side", "again")
+    )
+    assert serial.index_to_key == side.index_to_key == one.index_to_key
+    assert (serial.vectors == side.vectors).all() and (side.vectors == again.vectors).all()
+    assert (tmp_path / "serial.tsv.gz").read_bytes() == (tmp_path / "side.tsv.gz").read_bytes()
+    # it trained: sharded vectors differ from the start and are about as far from it as gensim's own
+    assert not (side.vectors == one.vectors).all()
+    moved = [float(abs(kv.vectors).mean()) for kv in (one, side)]
+    assert 0.5 < moved[1] / moved[0] < 2.0, moved
+
+
+def test_sharded_word2vec_merges_each_row_by_the_shards_that_moved_it() -> None:
+    # a word only one shard saw moves as that shard moved it; a word both saw moves by their mean
+    # (summing would double a frequent word's step); a word neither saw stays
+    import numpy as np
+
+    from marsad.models.ner_clusters import _merge_shards
+
+    now = np.array([[1.0, 1.0], [2.0, 2.0], [3.0, 3.0]], dtype=np.float32)
+    first = np.array([[1.5, 1.0], [2.0, 2.0], [3.0, 4.0]], dtype=np.float32)
+    second = np.array([[1.0, 1.0], [2.0, 2.0], [3.0, 2.0]], dtype=np.float32)
+    _merge_shards(now, [first - now, second - now])
+    assert now.tolist() == [[1.5, 1.0], [2.0, 2.0], [3.0, 3.0]]
+
+
 def test_soft_gazetteer_counts_each_words_tagged_shares() -> None:
     # the self-training features: per clitic-stripped word, the share of its corpus occurrences a first
     # model tagged as each type; rare words and words almost never tagged are left out

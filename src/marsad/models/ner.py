@@ -99,6 +99,9 @@ SILVER: dict[str, Any] = {"max_tokens": 600_000, "stride": 4}
 # The sentence network's weights (SEQUENCE_HINTS, marsad.models.ner_sequence), when a model has one.
 SEQUENCE_FILE = "ner_sequence.npz"
 # The word2vec run behind both the cluster table and the hint vectors (build_cluster_table options).
+# "shards" > 1 trains word2vec in that many pieces side by side (train_sharded, "rounds" meetings an
+# epoch): 1.7 times as fast on two cores and as deterministic, but its vectors scored lower by CV
+# (docs/models/ner.md, "Eleventh round"), so the shipped table comes from gensim's own loop.
 CLUSTER_VECTORS: dict[str, Any] = {
     "skipgram": True,
     "vector_size": 100,
@@ -106,6 +109,8 @@ CLUSTER_VECTORS: dict[str, Any] = {
     "epochs": 5,
     "min_count": 3,
     "max_words": 80_000,
+    "shards": 1,
+    "rounds": 8,
 }
 
 _FOREIGN_LETTERS = frozenset("گچڤپژ")
@@ -1194,9 +1199,10 @@ def train_ner(
     the sentence network of round seven (``SEQUENCE_HINTS``) and averages its cross-fitted
     distributions with the window network's; CV did not justify it either. ``silver`` (needs hints):
     unlabelled JSONL corpora that the first CRF tags for a second CRF trained on gold and tagged
-    sentences together (``SILVER``). ``workers`` processes read the corpora (one file each) and train
-    the six hint networks side by side; word2vec, k-means and the CRF run on one thread, and the files
-    are the same for any ``workers``. Returns figures for the training log.
+    sentences together (``SILVER``). ``workers`` processes read the corpora (one file each), train
+    the six hint networks side by side and, with ``CLUSTER_VECTORS["shards"]`` > 1, word2vec's shards;
+    gensim's own word2vec loop, k-means and the CRF run on one thread, and the files are the same for
+    any ``workers``. Returns figures for the training log.
     Raises E101 for a missing file, E204 when no cluster table is shipped and none is built.
     """
     import tempfile

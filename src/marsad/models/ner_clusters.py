@@ -15,6 +15,7 @@ next to a name connector (بن، أبو …), after a place preposition or cue, 
 from __future__ import annotations
 
 import gzip
+import itertools
 import json
 import re
 import tempfile
@@ -177,15 +178,19 @@ def build_cluster_table(
     finer: tuple[int, ...] = (),
     vectors_out: Path | None = None,
     sample: float = 1e-3,
+    shards: int = 1,
+    rounds: int = 8,
     workers: int = 1,
 ) -> dict[str, float]:
     """Train word2vec on the corpora, cluster the vocabulary and write the table.
 
     ``finer`` adds columns of finer k-means partitions of the same vectors (e.g. 2048 classes),
     after c512; ``vectors_out`` keeps the word vectors (gensim ``KeyedVectors``); ``sample`` is word2vec's
-    down-sampling threshold for frequent words. Deterministic: word2vec and k-means on one thread, fixed
-    seeds; ``workers`` processes only read the corpora (:func:`write_cluster_corpus`). Returns a few
-    figures for the training log.
+    down-sampling threshold for frequent words; ``shards`` and ``rounds`` shape word2vec's sharded
+    training (:func:`train_sharded`; one shard is gensim's own loop). Deterministic: every word2vec
+    shard and k-means on one thread, fixed seeds; ``workers`` processes read the corpora
+    (:func:`write_cluster_corpus`) and train the shards side by side, and the files do not depend on
+    them. Returns a few figures for the training log.
     """
     import time
 
@@ -212,6 +217,9 @@ def build_cluster_table(
             finer=finer,
             vectors_out=vectors_out,
             sample=sample,
+            shards=shards,
+            rounds=rounds,
+            workers=workers,
         )
     return {
         "tokens": float(counted.tokens),
@@ -295,6 +303,197 @@ def _write_part_texts(texts: Iterable[str], out_path: Path, cues: ContextCues) -
     return CorpusCounts(counts, contexts, n_tokens, n_sentences)
 
 
+class _Piece:
+    """The word2vec sentences of the bytes ``start``–``end`` of a corpus file, read as
+    ``LineSentence`` reads them (a line split on white space, cut every ``MAX_SENTENCE`` tokens)."""
+
+    def __init__(self, path: Path, start: int, end: int) -> None:
+        self.path, self.start, self.end = path, start, end
+
+    def __iter__(self) -> Iterator[list[str]]:
+        with open(self.path, "rb") as handle:
+            handle.seek(self.start)
+            position = self.start
+            while position < self.end:
+                line = handle.readline()
+                if not line:
+                    return
+                position += len(line)
+                words = line.decode("utf-8").split()
+                for start in range(0, len(words), MAX_SENTENCE):
+                    yield words[start : start + MAX_SENTENCE]
+
+
+def _cut_pieces(path: Path, count: int) -> list[tuple[int, int, int, int]]:
+    """Cut ``path`` at line ends into ``count`` pieces of about equal size: (start, end, words,
+    sentences) each."""
+    import os
+
+    size = os.path.getsize(path)
+    bounds = [0]
+    with open(path, "rb") as handle:
+        for number in range(1, count):
+            handle.seek(size * number // count)
+            handle.readline()
+            bounds.append(max(handle.tell(), bounds[-1]))
+    bounds.append(size)
+    pieces = []
+    for start, end in itertools.pairwise(bounds):
+        words = sentences = 0
+        for sentence in _Piece(path, start, end):
+            words += len(sentence)
+            sentences += 1
+        pieces.append((start, end, words, sentences))
+    return pieces
+
+
+def _train_piece(
+    model: Any, path: Path, piece: tuple[int, int, int, int], alphas: tuple[float, float]
+) -> None:
+    start, end, words, sentences = piece
+    if not sentences:
+        return
+    model.train(
+        _Piece(path, start, end),
+        total_examples=sentences,
+        total_words=words,
+        epochs=1,
+        start_alpha=alphas[0],
+        end_alpha=alphas[1],
+    )
+
+
+def _shard_worker(
+    shard: int, connection: Any, model: Any, arrays: Any, current: Any, path: Path, pieces: list[Any]
+) -> None:
+    """One shard's process: on each step, copy the current weights, train them on a piece, report."""
+    import numpy as np
+
+    shape = model.wv.vectors.shape
+    model.wv.vectors, model.syn1neg = (np.frombuffer(a, dtype=np.float32).reshape(shape) for a in arrays)
+    now_vectors, now_context = (np.frombuffer(a, dtype=np.float32).reshape(shape) for a in current)
+    model.random = np.random.RandomState(model.seed + 1 + shard)
+    while (step := connection.recv()) is not None:
+        piece, alphas = step
+        model.wv.vectors[:] = now_vectors
+        model.syn1neg[:] = now_context
+        _train_piece(model, path, pieces[piece], alphas)
+        # the change, worked out here so that the shards do it side by side
+        model.wv.vectors -= now_vectors
+        model.syn1neg -= now_context
+        connection.send(piece)
+
+
+def _merge_shards(now: Any, deltas: list[Any]) -> None:
+    """Move ``now`` (a weight matrix) row by row by the mean of the shards' changes ``deltas`` among
+    the shards that changed that row: a word one shard saw moves as that shard moved it, a word both
+    saw by their mean. ``deltas`` are overwritten."""
+    import numpy as np
+
+    changed = np.zeros(len(now), dtype=np.float32)
+    for delta in deltas:
+        changed += delta.any(axis=1)
+    np.maximum(changed, 1, out=changed)
+    total = deltas[0]
+    for delta in deltas[1:]:
+        total += delta
+    total /= changed[:, None]
+    now += total
+
+
+def train_sharded(model: Any, *, corpus_file: Path, shards: int, rounds: int, workers: int = 1) -> None:
+    """Train gensim word2vec ``model`` (vocabulary built, one worker thread) on ``corpus_file``,
+    ``shards`` pieces at a time: deterministic, and with ``workers`` ≥ ``shards`` about that many times
+    as fast as one thread.
+
+    The file is cut into ``shards × rounds`` pieces of about equal size. Each epoch has ``rounds``
+    steps; in a step every shard trains a copy of the current weights on its own piece (the step's
+    slice of the learning-rate schedule), and each row of the current weights moves by the mean
+    change of the shards that changed it (:func:`_merge_shards`; model averaging as Spark's word2vec
+    does it, against a fixed meeting point instead of word2vec's own racing threads). Each shard
+    keeps its own random state, so the weights do not depend on ``workers``: with fewer workers than
+    shards the shards run one after the other, in the same arithmetic.
+    """
+    import multiprocessing
+
+    import numpy as np
+
+    pieces = _cut_pieces(corpus_file, shards * rounds)
+    shape = model.wv.vectors.shape
+    steps = model.epochs * rounds
+    schedule = [
+        (
+            step,
+            (
+                model.alpha - (model.alpha - model.min_alpha) * step / steps,
+                model.alpha - (model.alpha - model.min_alpha) * (step + 1) / steps,
+            ),
+        )
+        for step in range(steps)
+    ]
+    if workers < shards:
+        now_vectors = model.wv.vectors.copy()
+        now_context = model.syn1neg.copy()
+        states = [np.random.RandomState(model.seed + 1 + shard) for shard in range(shards)]
+        for step, alphas in schedule:
+            deltas = []
+            for shard in range(shards):
+                model.wv.vectors[:] = now_vectors
+                model.syn1neg[:] = now_context
+                model.random = states[shard]
+                _train_piece(model, corpus_file, pieces[(step % rounds) * shards + shard], alphas)
+                deltas.append((model.wv.vectors - now_vectors, model.syn1neg - now_context))
+            _merge_shards(now_vectors, [matrix for matrix, _ in deltas])
+            _merge_shards(now_context, [matrix for _, matrix in deltas])
+        model.wv.vectors[:] = now_vectors
+        model.syn1neg[:] = now_context
+        model.wv.norms = None
+        return
+
+    context = multiprocessing.get_context()  # the platform's start method, as elsewhere in training
+    size = shape[0] * shape[1]
+    current = [context.RawArray("f", size), context.RawArray("f", size)]
+    now_vectors, now_context = (np.frombuffer(a, dtype=np.float32).reshape(shape) for a in current)
+    now_vectors[:] = model.wv.vectors
+    now_context[:] = model.syn1neg
+    arrays = [[context.RawArray("f", size), context.RawArray("f", size)] for _ in range(shards)]
+    views = [[np.frombuffer(a, dtype=np.float32).reshape(shape) for a in pair] for pair in arrays]
+    connections, processes = [], []
+    try:
+        for shard in range(shards):
+            here, there = context.Pipe()
+            process = context.Process(
+                target=_shard_worker,
+                args=(shard, there, model, arrays[shard], current, corpus_file, pieces),
+                daemon=True,
+            )
+            process.start()
+            connections.append(here)
+            processes.append(process)
+        for step, alphas in schedule:
+            for shard, connection in enumerate(connections):
+                connection.send(((step % rounds) * shards + shard, alphas))
+            for connection in connections:
+                connection.recv()
+            # the shards left their changes in ``views``: the same arithmetic, in the same order, as
+            # the one-process branch above
+            _merge_shards(now_vectors, [matrix for matrix, _ in views])
+            _merge_shards(now_context, [matrix for _, matrix in views])
+        for connection in connections:
+            connection.send(None)
+        for process in processes:
+            process.join()
+    except EOFError as exc:
+        raise RuntimeError("a word2vec shard process ended early") from exc
+    finally:
+        for process in processes:
+            if process.is_alive():
+                process.terminate()
+    model.wv.vectors[:] = now_vectors
+    model.syn1neg[:] = now_context
+    model.wv.norms = None
+
+
 def cluster_vectors_to_table(
     *,
     corpus_file: Path,
@@ -312,6 +511,9 @@ def cluster_vectors_to_table(
     vectors_out: Path | None = None,
     sample: float = 1e-3,
     sentences: int | None = None,
+    shards: int = 1,
+    rounds: int = 8,
+    workers: int = 1,
 ) -> int:
     """Train word2vec on ``corpus_file``, cluster the ``max_words`` most frequent words and write
     the table; returns the number of words written. ``vectors_out`` keeps the word2vec vectors
@@ -319,7 +521,9 @@ def cluster_vectors_to_table(
 
     With ``sentences`` (the number of word2vec sentences in the file) the vocabulary is taken from
     ``counts``, which must be the file's token counts, instead of a reading of the file: the same
-    vocabulary, order and vectors, one pass fewer."""
+    vocabulary, order and vectors, one pass fewer. With ``shards`` > 1 word2vec trains that many
+    pieces at a time (:func:`train_sharded`, ``rounds`` steps an epoch), in ``workers`` processes
+    when there are as many; the vectors depend on ``shards`` and ``rounds``, not on ``workers``."""
     from gensim.models import Word2Vec
     from gensim.models.word2vec import LineSentence
 
@@ -337,7 +541,14 @@ def cluster_vectors_to_table(
         sorted_vocab=True,
     )
     corpus = LineSentence(str(corpus_file), max_sentence_length=MAX_SENTENCE)
-    if sentences is None:
+    if shards > 1:
+        model = Word2Vec(**options)
+        if sentences is None:
+            model.build_vocab(corpus)
+        else:
+            model.build_vocab_from_freq(counts, corpus_count=sentences)
+        train_sharded(model, corpus_file=corpus_file, shards=shards, rounds=rounds, workers=workers)
+    elif sentences is None:
         model = Word2Vec(corpus, **options)
     else:
         model = Word2Vec(**options)
