@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -185,6 +186,27 @@ def test_cluster_corpus_is_the_same_read_in_two_processes(tmp_path: Path) -> Non
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.jsonl.gz", "b.jsonl.gz", "one.txt", "two.txt"]
 
 
+def _small_table(corpus: Path, counted: Any, out: Path, name: str, **extra: Any) -> None:
+    """A small word2vec run and its table, ``out/NAME.tsv.gz`` and ``out/NAME.kv``."""
+    from marsad.models.ner_clusters import cluster_vectors_to_table
+
+    cluster_vectors_to_table(
+        corpus_file=corpus,
+        counts=counted.words,
+        contexts=counted.contexts,
+        out_path=out / f"{name}.tsv.gz",
+        max_words=80_000,
+        seed=1,
+        vectors_out=out / f"{name}.kv",
+        vector_size=16,
+        epochs=2,
+        window=3,
+        skipgram=True,
+        min_count=3,
+        **extra,
+    )
+
+
 def test_word2vec_vocabulary_from_the_counts_gives_the_same_vectors(tmp_path: Path) -> None:
     # `marsad train ner` gives word2vec the counts made while writing the corpus file instead of a
     # second reading of it; vocabulary order, vectors and table must be what a reading gives
@@ -193,7 +215,7 @@ def test_word2vec_vocabulary_from_the_counts_gives_the_same_vectors(tmp_path: Pa
     from gensim.models import KeyedVectors
 
     from marsad.models.ner import context_cues
-    from marsad.models.ner_clusters import cluster_vectors_to_table, write_cluster_corpus
+    from marsad.models.ner_clusters import write_cluster_corpus
 
     rng = random.Random(5)
     letters = "ابتثجحخدذرزسشصضطظعغفقكلمنهوي"
@@ -206,19 +228,8 @@ def test_word2vec_vocabulary_from_the_counts_gives_the_same_vectors(tmp_path: Pa
         corpora=[], out_path=tmp_path / "corpus.txt", cues=context_cues(load_lexicon()), extra_texts=texts
     )
     assert counted.sentences == 1500 and counted.tokens == sum(len(t.split()) for t in texts)
-    options = {"vector_size": 16, "epochs": 2, "window": 3, "skipgram": True, "min_count": 3}
     for name, sentences in [("read", None), ("counted", counted.sentences)]:
-        cluster_vectors_to_table(
-            corpus_file=tmp_path / "corpus.txt",
-            counts=counted.words,
-            contexts=counted.contexts,
-            out_path=tmp_path / f"{name}.tsv.gz",
-            max_words=80_000,
-            seed=1,
-            vectors_out=tmp_path / f"{name}.kv",
-            sentences=sentences,
-            **options,
-        )
+        _small_table(tmp_path / "corpus.txt", counted, tmp_path, name, sentences=sentences)
     read, counted_vectors = (KeyedVectors.load(str(tmp_path / f"{n}.kv")) for n in ("read", "counted"))
     assert read.index_to_key == counted_vectors.index_to_key and len(read.index_to_key) > 512
     assert (read.vectors == counted_vectors.vectors).all()
@@ -234,7 +245,7 @@ def test_sharded_word2vec_does_not_depend_on_the_processes(tmp_path: Path) -> No
     from gensim.models import KeyedVectors
 
     from marsad.models.ner import context_cues
-    from marsad.models.ner_clusters import _cut_pieces, _Piece, cluster_vectors_to_table, write_cluster_corpus
+    from marsad.models.ner_clusters import _cut_pieces, _Piece, write_cluster_corpus
 
     rng = random.Random(7)
     letters = "ابتثجحخدذرزسشصضطظعغفقكلمنهوي"
@@ -258,21 +269,16 @@ def test_sharded_word2vec_does_not_depend_on_the_processes(tmp_path: Path) -> No
         for line in corpus.read_text(encoding="utf-8").splitlines()
         for i in range(0, len(line.split()), 10_000)
     ]
-    options = {"vector_size": 16, "epochs": 2, "window": 3, "skipgram": True, "min_count": 3}
     for name, shards, workers in [("one", 1, 1), ("serial", 2, 1), ("side", 2, 2), ("again", 2, 2)]:
-        cluster_vectors_to_table(
-            corpus_file=corpus,
-            counts=counted.words,
-            contexts=counted.contexts,
-            out_path=tmp_path / f"{name}.tsv.gz",
-            max_words=80_000,
-            seed=1,
-            vectors_out=tmp_path / f"{name}.kv",
+        _small_table(
+            corpus,
+            counted,
+            tmp_path,
+            name,
             sentences=counted.sentences,
             shards=shards,
             rounds=3,
             workers=workers,
-            **options,
         )
     one, serial, side, again = (
         KeyedVectors.load(str(tmp_path / f"{n}.kv")) for n in ("one", "serial", "side", "again")
