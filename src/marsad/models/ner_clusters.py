@@ -414,42 +414,46 @@ def train_sharded(model: Any, *, corpus_file: Path, shards: int, rounds: int, wo
     keeps its own random state, so the weights do not depend on ``workers``: with fewer workers than
     shards the shards run one after the other, in the same arithmetic.
     """
-    import multiprocessing
-
     import numpy as np
 
     pieces = _cut_pieces(corpus_file, shards * rounds)
-    shape = model.wv.vectors.shape
     steps = model.epochs * rounds
-    schedule = [
-        (
-            step,
-            (
-                model.alpha - (model.alpha - model.min_alpha) * step / steps,
-                model.alpha - (model.alpha - model.min_alpha) * (step + 1) / steps,
-            ),
-        )
-        for step in range(steps)
-    ]
+    alphas = [model.alpha - (model.alpha - model.min_alpha) * step / steps for step in range(steps + 1)]
+    # step k trains pieces (k % rounds) * shards … + shards - 1 from alphas[k] down to alphas[k + 1]
     if workers < shards:
         now_vectors = model.wv.vectors.copy()
         now_context = model.syn1neg.copy()
         states = [np.random.RandomState(model.seed + 1 + shard) for shard in range(shards)]
-        for step, alphas in schedule:
+        for step in range(steps):
             deltas = []
             for shard in range(shards):
                 model.wv.vectors[:] = now_vectors
                 model.syn1neg[:] = now_context
                 model.random = states[shard]
-                _train_piece(model, corpus_file, pieces[(step % rounds) * shards + shard], alphas)
+                piece = pieces[(step % rounds) * shards + shard]
+                _train_piece(model, corpus_file, piece, (alphas[step], alphas[step + 1]))
                 deltas.append((model.wv.vectors - now_vectors, model.syn1neg - now_context))
             _merge_shards(now_vectors, [matrix for matrix, _ in deltas])
             _merge_shards(now_context, [matrix for _, matrix in deltas])
-        model.wv.vectors[:] = now_vectors
-        model.syn1neg[:] = now_context
-        model.wv.norms = None
-        return
+    else:
+        now_vectors, now_context = _train_in_processes(
+            model, corpus_file=corpus_file, pieces=pieces, alphas=alphas, shards=shards, rounds=rounds
+        )
+    model.wv.vectors[:] = now_vectors
+    model.syn1neg[:] = now_context
+    model.wv.norms = None
 
+
+def _train_in_processes(
+    model: Any, *, corpus_file: Path, pieces: list[Any], alphas: list[float], shards: int, rounds: int
+) -> tuple[Any, Any]:
+    """:func:`train_sharded`'s steps with each shard in a process of its own; returns the final
+    vectors and context weights."""
+    import multiprocessing
+
+    import numpy as np
+
+    shape = model.wv.vectors.shape
     context = multiprocessing.get_context()  # the platform's start method, as elsewhere in training
     size = shape[0] * shape[1]
     current = [context.RawArray("f", size), context.RawArray("f", size)]
@@ -470,13 +474,13 @@ def train_sharded(model: Any, *, corpus_file: Path, shards: int, rounds: int, wo
             process.start()
             connections.append(here)
             processes.append(process)
-        for step, alphas in schedule:
+        for step in range(len(alphas) - 1):
             for shard, connection in enumerate(connections):
-                connection.send(((step % rounds) * shards + shard, alphas))
+                connection.send(((step % rounds) * shards + shard, (alphas[step], alphas[step + 1])))
             for connection in connections:
                 connection.recv()
             # the shards left their changes in ``views``: the same arithmetic, in the same order, as
-            # the one-process branch above
+            # train_sharded's one-process loop
             _merge_shards(now_vectors, [matrix for matrix, _ in views])
             _merge_shards(now_context, [matrix for _, matrix in views])
         for connection in connections:
@@ -489,9 +493,7 @@ def train_sharded(model: Any, *, corpus_file: Path, shards: int, rounds: int, wo
         for process in processes:
             if process.is_alive():
                 process.terminate()
-    model.wv.vectors[:] = now_vectors
-    model.syn1neg[:] = now_context
-    model.wv.norms = None
+    return now_vectors, now_context
 
 
 def cluster_vectors_to_table(
