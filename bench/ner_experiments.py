@@ -52,7 +52,13 @@ from marsad.models.ner import (
     with_hints,
 )
 from marsad.models.ner_clusters import ClusterTable, normalise_word
-from marsad.models.ner_hints import WordHints, block_features, cross_fitted_probabilities, fit_hints
+from marsad.models.ner_hints import (
+    WordHints,
+    block_features,
+    cross_fitted_probabilities,
+    fit_hints,
+    mean_hints,
+)
 from marsad.paths import shared_data
 
 VARIANTS: dict[str, dict[str, Any]] = {
@@ -86,6 +92,8 @@ def cross_validate(
     propagate_window: int = 0,
     hints: WordHints | None = None,
     silver: list[Path] | None = None,
+    second_hints: WordHints | None = None,
+    merge: str = "mean",
 ) -> dict[str, Any]:
     """``hints``: a vector table (``WordHints.template``) to train the word-vector hint network on,
     per fold: the CRF learns from hints cross-fitted over the fold's training part, as ``train_ner``
@@ -128,10 +136,33 @@ def cross_validate(
             # document hints (HINTS["document"]): blocks of that many sentences read as articles, on
             # both sides, as train_ner does on the training file and evaluate_ner on a test file
             blocks = {"document": HINTS.get("document") or 0, "neighbours": bool(HINTS.get("neighbours"))}
-            cores = [[extractor.core(t) for t in s.tokens] for s in train]
-            train_hints = block_features(probabilities, classes, cores, **blocks)
-            cores = [[extractor.core(t) for t in s.tokens] for s in held]
-            held_hints = block_features(held_probabilities, network.classes, cores, **blocks)
+            train_cores = [[extractor.core(t) for t in s.tokens] for s in train]
+            held_cores = [[extractor.core(t) for t in s.tokens] for s in held]
+            if second_hints is not None:
+                # round twelve: a second network over a second draw of the word vectors
+                rows2 = second_hints.sentence_rows([s.tokens for s in train], extractor.core)
+                probabilities2, classes2 = cross_fitted_probabilities(
+                    rows=rows2, tags=train_tags, template=second_hints, folds=HINTS["folds"], **options
+                )
+                network2 = fit_hints(rows=rows2, tags=train_tags, template=second_hints, **options)
+                held2 = network2.probabilities(
+                    second_hints.sentence_rows([s.tokens for s in held], extractor.core)
+                )
+                if merge == "mean":
+                    probabilities = mean_hints(probabilities, classes, probabilities2, classes2)
+                    held_probabilities = mean_hints(
+                        held_probabilities, network.classes, held2, network2.classes
+                    )
+            train_hints = block_features(probabilities, classes, train_cores, **blocks)
+            held_hints = block_features(held_probabilities, network.classes, held_cores, **blocks)
+            if second_hints is not None and merge == "separate":
+                for ours, theirs in (
+                    (train_hints, block_features(probabilities2, classes2, train_cores, **blocks)),
+                    (held_hints, block_features(held2, network2.classes, held_cores, **blocks)),
+                ):
+                    for sentence, other in zip(ours, theirs, strict=True):
+                        for token, more in zip(sentence, other, strict=True):
+                            token.update({"2" + key: value for key, value in more.items()})
             print(f"  hints {time.perf_counter() - started:.0f} s", flush=True)
         if spec.get("doccues"):
             train_extra = _doc_cues(extractor, [s.tokens for s in train], window=DOC_WINDOW)
@@ -613,6 +644,24 @@ def main() -> None:
         help="word vectors (gensim KeyedVectors) for the hint network; 'shipped' uses the shipped table",
     )
     parser.add_argument(
+        "--hints2",
+        type=Path,
+        default=None,
+        help="round twelve: a second draw of word vectors for a second hint network (with --hints VECTORS)",
+    )
+    parser.add_argument(
+        "--hint-words",
+        type=int,
+        default=0,
+        help="round twelve: the hint table holds the N most frequent words of --hints VECTORS (-1: all)",
+    )
+    parser.add_argument(
+        "--hint-merge",
+        choices=["mean", "separate"],
+        default="mean",
+        help="how the two networks' hints reach the CRF: their mean, or side by side as hint= and 2hint=",
+    )
+    parser.add_argument(
         "--crf",
         nargs="*",
         default=[],
@@ -663,7 +712,20 @@ def main() -> None:
 
         vectors = KeyedVectors.load(str(args.hints))
         words = list(ClusterTable.read(table_path).entries)  # the hint table holds the cluster table's words
+        if args.hint_words:
+            # round twelve: the N most frequent words with a letter (as the table's 80,000; -1: all)
+            lettered = [w for w in vectors.index_to_key if any(ch.isalpha() for ch in w)]
+            words = lettered[: args.hint_words if args.hint_words > 0 else None]
         hints = WordHints.template(words=words, vectors=[vectors[w] for w in words], width=HINTS["width"])
+    second_hints = None
+    if args.hints2 is not None:
+        from gensim.models import KeyedVectors
+
+        vectors = KeyedVectors.load(str(args.hints2))
+        words = list(ClusterTable.read(table_path).entries)
+        second_hints = WordHints.template(
+            words=words, vectors=[vectors[w] for w in words], width=HINTS["width"]
+        )
     if args.twopass:
         print(
             json.dumps(cross_validate_twopass(folds=args.folds, table=table, window=args.twopass)), flush=True
@@ -677,6 +739,8 @@ def main() -> None:
             propagate_window=args.propagate,
             hints=hints,
             silver=[_data() / "corpora/saudinewsnet/saudinewsnet.jsonl.gz"] if args.silver else None,
+            second_hints=second_hints,
+            merge=args.hint_merge,
         )
         print(_row(result), flush=True)
         print(json.dumps(result), flush=True)

@@ -6,7 +6,7 @@ gensim ``KeyedVectors`` for ``bench/persuasion_stack_experiments.py --w2v FILE``
 
 Usage: OMP_NUM_THREADS=1 nice -n 10 python bench/persuasion_w2v.py --out /tmp/w2v.kv
        [--data ../shared/data] [--size 100] [--epochs 5] [--min-count 5] [--window 5]
-       [--fasttext [--bucket N]] [--stems]
+       [--fasttext [--bucket N]] [--stems] [--seed N]
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ def main() -> None:
     parser.add_argument("--stems", action="store_true", help="words without stacked proclitics")
     parser.add_argument("--fasttext", action="store_true", help="subword vectors (char 3-5-grams)")
     parser.add_argument("--bucket", type=int, default=2_000_000, help="fastText n-gram hash rows")
+    parser.add_argument("--seed", type=int, default=1, help="gensim's seed (1: the shipped draw)")
     args = parser.parse_args()
     root = args.data or shared_data()
     if root is None:
@@ -45,6 +46,7 @@ def main() -> None:
         subwords=args.fasttext,
         bucket=args.bucket,
         stems=args.stems,
+        seed=args.seed,
     )
     keyed.save(str(args.out))
     print(json.dumps({"vocabulary": len(keyed), "seconds": round(time.perf_counter() - started, 1)}))

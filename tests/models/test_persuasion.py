@@ -237,3 +237,56 @@ def test_tagging_texts_together_decodes_each_as_alone(model: PersuasionModel) ->
     )
     assert [offsets for offsets, _ in tagged] == [tokenise(text) for text in texts]
     assert together == alone
+
+
+def test_word_clusters_carry_a_technique_to_a_word_the_tagger_never_saw() -> None:
+    import pickle
+
+    from marsad.models.persuasion import SPAN_CLASSES, SpanTagger, TrainingItem
+
+    def item(text: str, marked: str, technique: str = "Loaded_Language") -> TrainingItem:
+        start = text.index(marked)
+        spans = ((start, start + len(marked), technique),)
+        return TrainingItem(text, frozenset({technique}), spans, "armpro", text, True)
+
+    items = [
+        item("ارتكب الجيش مجزرة في القرية", "مجزرة"),
+        item("وقعت مجزرة جديدة في المدينة", "مجزرة"),
+        item("شهدت البلدة مجزرة أخرى أمس", "مجزرة"),
+        item("وصف المتحدث خصومه بالخونة", "بالخونة", "Name_Calling-Labeling"),
+        TrainingItem("عقد المجلس اجتماعا في المدينة", frozenset(), (), "armpro", "x", False),
+        TrainingItem("زار الوزير القرية أمس", frozenset(), (), "armpro", "y", False),
+    ]
+    # مذبحة never occurs in training; the clusters put it with مجزرة, and اجتماعا with the plain words
+    clusters = {"مجزره": 0, "مذبحه": 0, "اجتماعا": 1, "المجلس": 1, "الوزير": 1, "القريه": 1}
+    loaded = SPAN_CLASSES.index("Loaded_Language")
+    text = "ارتكب الجيش مذبحة في القرية"
+    word = tokenise_index(text, "مذبحة")
+
+    plain = SpanTagger(CueLexicon.load()).fit(items)
+    grouped = SpanTagger(CueLexicon.load())
+    grouped.set_clusters(clusters)
+    grouped.fit(items)
+    before = plain.probabilities([text])[0][1][word, loaded]
+    after = grouped.probabilities([text])[0][1][word, loaded]
+    assert after > before + 0.05
+    # the features of the other words do not depend on whether the text is tagged alone
+    together = grouped.probabilities([SOBER, text])[1][1]
+    assert np.allclose(together, grouped.probabilities([text])[0][1])
+    # saved and loaded, the tagger keeps its clusters; one saved before them loads without any
+    again = pickle.loads(pickle.dumps(grouped))
+    assert np.array_equal(again.probabilities([text])[0][1], grouped.probabilities([text])[0][1])
+    state = plain.__getstate__()
+    state.pop("clusters")
+    state.pop("cluster_count")
+    old = SpanTagger.__new__(SpanTagger)
+    old.__setstate__(state)
+    assert old.clusters is None
+    assert np.array_equal(old.probabilities([text])[0][1], plain.probabilities([text])[0][1])
+
+
+def tokenise_index(text: str, word: str) -> int:
+    from marsad.models.persuasion import tokenise
+
+    start = text.index(word)
+    return [begin for begin, _ in tokenise(text)].index(start)

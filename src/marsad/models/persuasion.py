@@ -891,6 +891,8 @@ class SpanTagger:
     """
 
     _SLOTS = 13  # word, stem, prefix, suffix, cue x2, stems at -2 -1 +1 +2, cues at -1 +1, punctuation
+    # With word clusters (set_clusters): three more, the word's cluster and its neighbours' at -1 +1.
+    _CLUSTER_SLOTS = 3
     # Made by tables() on first use, not saved: word -> row of _rows (its word-only slots).
     _row_of: dict[str, int]
     _rows: np.ndarray
@@ -903,7 +905,21 @@ class SpanTagger:
         self.bias = np.zeros(len(SPAN_CLASSES), dtype=np.float32)
         self.thresholds = np.full(len(SPAN_CLASSES), 1.01)  # per class; index 0 (no technique) unused
         self.gap = 0
+        self.clusters: dict[str, int] | None = None
+        self.cluster_count = 0
         self._cache: dict[str, tuple[int, int, int, int]] = {}
+
+    def set_clusters(self, clusters: dict[str, int] | None) -> None:
+        """Word clusters (folded word -> id, from word vectors trained on the unlabelled corpora) as
+        features of the word and of its neighbours at -1 and +1; a word not found is looked up by its
+        stem. Set before :meth:`fit`; None: no cluster features."""
+        self.clusters = dict(clusters) if clusters else None
+        self.cluster_count = max(self.clusters.values()) + 1 if self.clusters else 0
+        self.__dict__.pop("_row_of", None)
+
+    @property
+    def slots(self) -> int:
+        return self._SLOTS + (self._CLUSTER_SLOTS if self.clusters else 0)
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
@@ -914,6 +930,8 @@ class SpanTagger:
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
+        state.setdefault("clusters", None)  # models saved before the cluster features
+        state.setdefault("cluster_count", 0)
         self.__dict__.update(state)
         self.lexicon = CueLexicon.load()
 
@@ -929,6 +947,8 @@ class SpanTagger:
         sizes = [words, stems, prefixes, suffixes, cues]  # cue block shared by the two cue slots
         sizes += [stems + 1] * 4  # context stems, +1 for 'edge of paragraph'
         sizes += [cues, cues, 2]
+        if self.clusters:
+            sizes += [self.cluster_count, self.cluster_count + 1, self.cluster_count + 1]
         offsets = [0]
         for size in sizes:
             offsets.append(offsets[-1] + size)
@@ -978,7 +998,13 @@ class SpanTagger:
                     rows = self._rows
                     if row == len(rows):
                         rows = self._rows = np.concatenate([rows, np.empty_like(rows)])
-                    rows[row] = [*slots, kind + block[11], ids[1]]
+                    if self.clusters:
+                        cluster = self.clusters.get(word)
+                        if cluster is None:
+                            cluster = self.clusters.get(_stems(word)[-1], -1)
+                        rows[row] = [*slots, kind + block[11], ids[1], cluster]
+                    else:
+                        rows[row] = [*slots, kind + block[11], ids[1]]
                 found[position] = row
         return found  # type: ignore[return-value]
 
@@ -1001,7 +1027,7 @@ class SpanTagger:
         index: dict[str, int] | None = self.__dict__.get("_row_of")
         if index is None or len(index) >= _CACHE_LIMIT:
             index = self._row_of = {}
-            self._rows = np.empty((1024, 6), dtype=np.int64)
+            self._rows = np.empty((1024, 7 if self.clusters else 6), dtype=np.int64)
         all_offsets: list[list[tuple[int, int]]] = []
         rows: list[int] = []
         cue_positions: list[int] = []
@@ -1037,9 +1063,9 @@ class SpanTagger:
                 matched_out.append((words, covered))
         count = len(rows)
         if not count:
-            return all_offsets, np.zeros((0, self._SLOTS), dtype=np.int64)
+            return all_offsets, np.zeros((0, self.slots), dtype=np.int64)
         known = self._rows[np.asarray(rows, dtype=np.intp)]
-        table = np.empty((count, self._SLOTS), dtype=np.int64)
+        table = np.empty((count, self.slots), dtype=np.int64)
         table[:, :4] = known[:, :4]
         table[:, 12] = known[:, 4]
         stem = known[:, 5]
@@ -1055,14 +1081,19 @@ class SpanTagger:
         text_of = np.repeat(np.arange(len(starts)), np.diff([*starts, count]))
         crossing = {k: text_of[k:] != text_of[:-k] for k in (1, 2)}
         edge = len(self.vocabularies[1])
-        for slot, step, values, fill in (
+        shifted = [
             (6, 2, stem, edge),
             (7, 1, stem, edge),
             (8, -1, stem, edge),
             (9, -2, stem, edge),
             (10, 1, cue, -1),
             (11, -1, cue, -1),
-        ):
+        ]
+        if self.clusters:
+            cluster = known[:, 6]
+            table[:, 13] = np.where(cluster >= 0, cluster + block[12], null)
+            shifted += [(14, 1, cluster, self.cluster_count), (15, -1, cluster, self.cluster_count)]
+        for slot, step, values, fill in shifted:
             # values[i - step] within the same text, ``fill`` past its edges, as weight rows
             start = block[slot - 1]
             rows_of = np.where(values >= 0, values + start, null)
@@ -1363,11 +1394,13 @@ def train_word2vec(
     subwords: bool = False,
     bucket: int = 2_000_000,
     stems: bool = False,
+    seed: int = 1,
 ) -> Any:
     """Word2vec (CBOW, window 5) on the folded words of the corpora's paragraphs; one worker thread
     and fixed seeds, so deterministic. ``subwords``: fastText instead (CBOW, character 3-5-grams
     hashed into ``bucket`` rows), whose vectors also cover words the corpora lack. ``stems``: each
     word replaced by its form without stacked proclitics (the shortest of :func:`_stems`).
+    ``seed``: gensim's random seed (1 for the shipped vectors; another gives another draw).
     Returns gensim ``KeyedVectors`` (needs the ``train`` extra)."""
     import gzip
     import tempfile
@@ -1399,7 +1432,7 @@ def train_word2vec(
             "negative": 5,
             "epochs": epochs,
             "workers": 1,
-            "seed": 1,
+            "seed": seed,
             "hashfxn": lambda text: zlib.crc32(text.encode("utf-8")),
             "sorted_vocab": True,
         }
