@@ -927,6 +927,9 @@ class SpanTagger:
         state.pop("lexicon")  # loaded from the package resources instead
         state.pop("_row_of", None)  # the rows of the words seen (see tables)
         state.pop("_rows", None)
+        if not self.clusters:  # saved as before the cluster features, so a retrain gives the same bytes
+            state.pop("clusters", None)
+            state.pop("cluster_count", None)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
