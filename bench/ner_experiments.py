@@ -24,6 +24,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -94,6 +95,7 @@ def cross_validate(
     silver: list[Path] | None = None,
     second_hints: WordHints | None = None,
     merge: str = "mean",
+    rare: int = 0,
 ) -> dict[str, Any]:
     """``hints``: a vector table (``WordHints.template``) to train the word-vector hint network on,
     per fold: the CRF learns from hints cross-fitted over the fold's training part, as ``train_ner``
@@ -163,6 +165,16 @@ def cross_validate(
                     for sentence, other in zip(ours, theirs, strict=True):
                         for token, more in zip(sentence, other, strict=True):
                             token.update({"2" + key: value for key, value in more.items()})
+            if rare:
+                # round twelve: hints again under their own names (r:hint=…) for words the training
+                # part has at most ``rare`` times (a held-out word it never had: 0), so the CRF can
+                # trust the hints of rare words more than those of words it knows
+                counts = Counter(key for sentence in train_cores for key in sentence)
+                for cores_, hinted in ((train_cores, train_hints), (held_cores, held_hints)):
+                    for sentence_cores, sentence in zip(cores_, hinted, strict=True):
+                        for key, token in zip(sentence_cores, sentence, strict=True):
+                            if counts[key] <= rare:
+                                token.update({"r:" + name: value for name, value in list(token.items())})
             print(f"  hints {time.perf_counter() - started:.0f} s", flush=True)
         if spec.get("doccues"):
             train_extra = _doc_cues(extractor, [s.tokens for s in train], window=DOC_WINDOW)
@@ -656,6 +668,13 @@ def main() -> None:
         help="round twelve: the hint table holds the N most frequent words of --hints VECTORS (-1: all)",
     )
     parser.add_argument(
+        "--hint-rare",
+        type=int,
+        default=0,
+        metavar="N",
+        help="round twelve: hints again as r:hint=… for words the fold's training part has at most N times",
+    )
+    parser.add_argument(
         "--hint-merge",
         choices=["mean", "separate"],
         default="mean",
@@ -741,6 +760,7 @@ def main() -> None:
             silver=[_data() / "corpora/saudinewsnet/saudinewsnet.jsonl.gz"] if args.silver else None,
             second_hints=second_hints,
             merge=args.hint_merge,
+            rare=args.hint_rare,
         )
         print(_row(result), flush=True)
         print(json.dumps(result), flush=True)
