@@ -632,6 +632,19 @@ def speed(n_articles: int) -> None:
     print(f"machine: {describe_machine()}; peak RSS {peak_rss_mb():.0f} MiB")
 
 
+def _hint_template(vectors_path: Path, table_path: Path, top: int = 0) -> WordHints:
+    """A hint table over the vectors of the cluster table's words, or with ``top`` the vectors' ``top``
+    most frequent words with a letter (round twelve; the first 80,000 are the table's; -1: all)."""
+    from gensim.models import KeyedVectors
+
+    vectors = KeyedVectors.load(str(vectors_path))
+    words = list(ClusterTable.read(table_path).entries)
+    if top:
+        lettered = [w for w in vectors.index_to_key if any(ch.isalpha() for ch in w)]
+        words = lettered[: top if top > 0 else None]
+    return WordHints.template(words=words, vectors=[vectors[w] for w in words], width=HINTS["width"])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -727,24 +740,8 @@ def main() -> None:
         words = list(ClusterTable.read(data / "ner_clusters.tsv.gz").entries)
         hints = WordHints.load(data / "ner_hints.npz", words=words)
     elif args.hints is not None:
-        from gensim.models import KeyedVectors
-
-        vectors = KeyedVectors.load(str(args.hints))
-        words = list(ClusterTable.read(table_path).entries)  # the hint table holds the cluster table's words
-        if args.hint_words:
-            # round twelve: the N most frequent words with a letter (as the table's 80,000; -1: all)
-            lettered = [w for w in vectors.index_to_key if any(ch.isalpha() for ch in w)]
-            words = lettered[: args.hint_words if args.hint_words > 0 else None]
-        hints = WordHints.template(words=words, vectors=[vectors[w] for w in words], width=HINTS["width"])
-    second_hints = None
-    if args.hints2 is not None:
-        from gensim.models import KeyedVectors
-
-        vectors = KeyedVectors.load(str(args.hints2))
-        words = list(ClusterTable.read(table_path).entries)
-        second_hints = WordHints.template(
-            words=words, vectors=[vectors[w] for w in words], width=HINTS["width"]
-        )
+        hints = _hint_template(args.hints, table_path, args.hint_words)
+    second_hints = _hint_template(args.hints2, table_path) if args.hints2 is not None else None
     if args.twopass:
         print(
             json.dumps(cross_validate_twopass(folds=args.folds, table=table, window=args.twopass)), flush=True

@@ -988,10 +988,8 @@ class SpanTagger:
                 row = index.get(word)
                 if row is None:
                     # as _local(word), without filling its cache
-                    ids = [
-                        v.get(shape, -1)
-                        for v, shape in zip(self.vocabularies, self._shapes(word), strict=True)
-                    ]
+                    shapes = self._shapes(word)
+                    ids = [v.get(shape, -1) for v, shape in zip(self.vocabularies, shapes, strict=True)]
                     slots = [
                         value + start if value >= 0 else null
                         for value, start in zip(ids, block, strict=False)
@@ -1002,9 +1000,7 @@ class SpanTagger:
                     if row == len(rows):
                         rows = self._rows = np.concatenate([rows, np.empty_like(rows)])
                     if self.clusters:
-                        cluster = self.clusters.get(word)
-                        if cluster is None:
-                            cluster = self.clusters.get(_stems(word)[-1], -1)
+                        cluster = self.clusters.get(word, self.clusters.get(shapes[1], -1))
                         rows[row] = [*slots, kind + block[11], ids[1], cluster]
                     else:
                         rows[row] = [*slots, kind + block[11], ids[1]]
