@@ -19,6 +19,8 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import math
+import os
 import re
 import statistics
 import sys
@@ -26,6 +28,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -84,6 +87,123 @@ def _data() -> Path:
     return data
 
 
+# round thirteen: the least corpus count of a pair with a collocation code, and the PMI bucket width
+PAIR_MIN = int(os.environ.get("PAIR_MIN", "3"))
+PAIR_STEP = int(os.environ.get("PAIR_STEP", "2"))
+
+
+class Collocations(FeatureExtractor):
+    """Round thirteen: how strongly each pair of neighbouring words holds together in the unlabelled
+    corpora. ``bigrams`` is (core counts, core-pair counts of at least 3, total tokens), as the
+    throwaway counter writes it. Token i gets the pointwise mutual information and the count of the
+    pair it makes with the word before (``bp-=``, ``bc-=``) and with the word after (``bp+=``,
+    ``bc+=``), bucketed; a pair the corpora have fewer than 3 times gets ``bp±=none``. Names of
+    several words are strong pairs (ديفيد كاميرون), a name and the verb after it weak ones."""
+
+    def __init__(
+        self,
+        *,
+        bigrams: tuple[dict[str, int], dict[tuple[str, str], int], int] | None,
+        burst: tuple[dict[str, int], dict[str, int], int] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.unigrams, self.pairs, self.total = bigrams or ({}, {}, 0)
+        self.use_pairs = bigrams is not None
+        # residual IDF (Church and Gale): how much more a word clusters in few paragraphs than a
+        # Poisson spread of its count predicts; names and topic words are bursty, function words not
+        self.burst: dict[str, str] = {}
+        if burst is not None:
+            counts, paragraphs, n = burst
+            for word, count in counts.items():
+                if count >= 3:
+                    ridf = -math.log2(paragraphs[word] / n) + math.log2(-math.expm1(-count / n))
+                    self.burst[word] = f"rb={max(0, min(int(ridf * 2), 8))}"
+
+    def _pair(self, left: str, right: str, side: str) -> list[str]:
+        count = self.pairs.get((left, right), 0)
+        if count < PAIR_MIN:
+            return [f"bp{side}=none"]
+        pmi = math.log(count * self.total / (self.unigrams[left] * self.unigrams[right]))
+        if PAIR_STEP == 1:
+            return [f"bp{side}={max(-2, min(int(pmi), 12))}", f"bc{side}={min(int(math.log10(count)), 4)}"]
+        return [f"bp{side}={max(-1, min(int(pmi // 2), 6))}", f"bc{side}={min(int(math.log10(count)), 4)}"]
+
+    def sentence(self, tokens: Sequence[str]) -> list[list[str]]:
+        out = super().sentence(tokens)
+        cores = [self._lookup(t)[5] for t in tokens]
+        if self.burst:
+            for core, feats in zip(cores, out, strict=True):
+                feats.append(self.burst.get(core, "rb=none"))
+        if not self.use_pairs:
+            return out
+        for i, feats in enumerate(out):
+            if i >= 1:
+                feats.extend(self._pair(cores[i - 1], cores[i], "-"))
+            if i + 1 < len(cores):
+                feats.extend(self._pair(cores[i], cores[i + 1], "+"))
+        return out
+
+
+class WordDropout(FeatureExtractor):
+    """Round thirteen: a training-only view of the extractor that hides the identity of rare words.
+
+    A name the test text has and the training text lacks reaches the CRF without its word and stem
+    features (their strings were never seen, so they carry no weight); a training word that occurs
+    once reaches it with them, and the CRF learns to lean on them. Here each occurrence of a word
+    whose core the training part has at most ``rare`` times loses, with probability ``p`` (a seeded
+    draw per occurrence, in reading order), every feature its word or stem string makes: its own
+    ``w=``/``st=``, its neighbours' views of them (``-1:w=`` … ``+2:st=``) and the word bigrams it
+    is part of. Affixes, clusters, cues, the gazetteer and the hints stay, as they do for an unseen
+    word."""
+
+    def __init__(self, *, rare: int, p: float, counts: Counter[str], seed: int = 1, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        import random
+
+        self.rare = rare
+        self.p = p
+        self.counts = counts
+        self.rng = random.Random(seed)
+        self.dropped = 0
+
+    def sentence(self, tokens: Sequence[str]) -> list[list[str]]:
+        words = [self._lookup(t) for t in tokens]
+        marks = self._gazetteer(words)
+        hide = [self.counts[w[5]] <= self.rare and self.rng.random() < self.p for w in words]
+        self.dropped += sum(hide)
+
+        def strip(features: list[str], hidden: bool) -> list[str]:
+            if not hidden:
+                return features
+            return [f for f in features if not re.match(r"^(?:[-+][12]:)?(?:w|st)=", f)]
+
+        n = len(words)
+        out: list[list[str]] = []
+        for i, word in enumerate(words):
+            feats = ["bias", *strip(word[2], hide[i])]
+            if i >= 1:
+                feats.extend(strip(words[i - 1][1], hide[i - 1]))
+                if not (hide[i - 1] or hide[i]):
+                    feats.append(f"-1|0:{words[i - 1][5]}|{word[5]}")
+            else:
+                feats.append("BOS")
+            if i >= 2:
+                feats.extend(strip(words[i - 2][0], hide[i - 2]))
+            if i + 1 < n:
+                feats.extend(strip(words[i + 1][3], hide[i + 1]))
+            else:
+                feats.append("EOS")
+            if i + 2 < n:
+                feats.extend(strip(words[i + 2][4], hide[i + 2]))
+            if marks[i]:
+                feats.append(marks[i])
+                if i + 1 < n and marks[i + 1].endswith("-I"):
+                    feats.append("gz_continues")
+            out.append(feats)
+        return out
+
+
 def cross_validate(
     *,
     name: str,
@@ -96,6 +216,10 @@ def cross_validate(
     second_hints: WordHints | None = None,
     merge: str = "mean",
     rare: int = 0,
+    dropout: tuple[int, float] | None = None,
+    bigrams: Any = None,
+    burst: Any = None,
+    pairs: Any = None,
 ) -> dict[str, Any]:
     """``hints``: a vector table (``WordHints.template``) to train the word-vector hint network on,
     per fold: the CRF learns from hints cross-fitted over the fold's training part, as ``train_ner``
@@ -117,10 +241,15 @@ def cross_validate(
     for k in range(folds):
         held = sentences[bounds[k] : bounds[k + 1]]
         train = sentences[: bounds[k]] + sentences[bounds[k + 1] :]
-        extractor = FeatureExtractor(
+        extractor = (
+            FeatureExtractor
+            if bigrams is None and burst is None
+            else partial(Collocations, bigrams=bigrams, burst=burst)
+        )(
             table=table if "clusters" in groups else None,
             lexicon=load_lexicon() if "lexicon" in groups else None,
             groups=groups,
+            pairs=pairs,
         )
         train_extra = held_extra = None
         train_hints = held_hints = None
@@ -179,13 +308,27 @@ def cross_validate(
         if spec.get("doccues"):
             train_extra = _doc_cues(extractor, [s.tokens for s in train], window=DOC_WINDOW)
             held_extra = _doc_cues(extractor, [s.tokens for s in held], window=DOC_WINDOW)
+        train_extractor = extractor
+        if dropout is not None:
+            counts = Counter(extractor.core(t) for s in train for t in s.tokens)
+            train_extractor = WordDropout(
+                rare=dropout[0],
+                p=dropout[1],
+                counts=counts,
+                table=extractor.table,
+                lexicon=extractor.lexicon,
+                groups=groups,
+            )
+            if pairs is not None or bigrams is not None or burst is not None:
+                raise SystemExit("--word-dropout does not combine with the collocation features")
+            train_extractor.split_table = extractor.split_table
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "fold.crfsuite"
             seconds.append(
                 train_crf(
                     sentences=[s.tokens for s in train],
                     tags=[to_bioes(s.tags) if spec.get("bioes") else s.tags for s in train],
-                    extractor=extractor,
+                    extractor=train_extractor,
                     model_path=path,
                     params=params,
                     extra=train_extra,
@@ -265,6 +408,8 @@ def cross_validate(
         scores.append(report.overall.f1)
         for kind, score in report.per_type.items():
             per_type.setdefault(kind, []).append(score.f1)
+        if isinstance(train_extractor, WordDropout):
+            print(f"  word dropout: {train_extractor.dropped} occurrences hidden", flush=True)
         print(f"  {name} fold {k + 1}/{folds}: F1 {report.overall.f1:.4f} ({seconds[-1]:.0f} s)", flush=True)
     return {
         "variant": name,
@@ -645,6 +790,23 @@ def _hint_template(vectors_path: Path, table_path: Path, top: int = 0) -> WordHi
     return WordHints.template(words=words, vectors=[vectors[w] for w in words], width=HINTS["width"])
 
 
+def _pair_table(name: str | None) -> Any:
+    if name is None:
+        return None
+    from marsad.models.ner_pairs import PairTable
+
+    if name == "shipped":
+        return PairTable.load(Path(__file__).resolve().parents[1] / "src/marsad/models/data/ner_pairs.npz")
+    return PairTable.load(Path(name))
+
+
+def _load_pickle(path: Path) -> Any:
+    import pickle
+
+    with open(path, "rb") as handle:
+        return pickle.load(handle)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -718,12 +880,43 @@ def main() -> None:
         metavar="N,S",
         help="the selftrain variant with --hints: tag N tokens of every S-th SaudiNewsNet article (600000,4)",
     )
+    parser.add_argument(
+        "--word-dropout",
+        default=None,
+        metavar="K,P",
+        help="round thirteen: hide the word and stem features of words seen at most K times in the "
+        "fold's training part, each occurrence with probability P, while the CRF trains",
+    )
+    parser.add_argument(
+        "--bigrams",
+        type=Path,
+        default=None,
+        help="round thirteen: a pickle of corpus core and core-pair counts for collocation features",
+    )
+    parser.add_argument(
+        "--burst",
+        type=Path,
+        default=None,
+        help="round thirteen: a pickle of corpus core counts and paragraph counts for burstiness features",
+    )
+    parser.add_argument(
+        "--pairs",
+        default=None,
+        help="round thirteen: the collocation table (ner_pairs.npz) for the CRF's pair features; "
+        "'shipped' uses the shipped one",
+    )
     parser.add_argument("--speed", type=int, default=0, help="measure tagging speed on N articles")
     parser.add_argument("--test", action="store_true", help="score the shipped model on the test split")
     args = parser.parse_args()
     for setting in args.crf:
         key, _, value = setting.partition("=")
-        HINT_PARAMS[key] = int(value) if key == "max_iterations" else float(value)
+        HINT_PARAMS[key] = (
+            int(value)
+            if key == "max_iterations"
+            else value == "1"
+            if key.startswith("feature.possible")
+            else float(value)
+        )
     if args.soft_sample:
         tokens, stride = args.soft_sample.split(",")
         SOFT_SAMPLE.update({"max_tokens": int(tokens), "stride": int(stride)})
@@ -758,6 +951,12 @@ def main() -> None:
             second_hints=second_hints,
             merge=args.hint_merge,
             rare=args.hint_rare,
+            dropout=(int(args.word_dropout.split(",")[0]), float(args.word_dropout.split(",")[1]))
+            if args.word_dropout
+            else None,
+            bigrams=_load_pickle(args.bigrams) if args.bigrams else None,
+            burst=_load_pickle(args.burst) if args.burst else None,
+            pairs=_pair_table(args.pairs),
         )
         print(_row(result), flush=True)
         print(json.dumps(result), flush=True)

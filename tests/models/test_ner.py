@@ -182,6 +182,8 @@ def test_cluster_corpus_is_the_same_read_in_two_processes(tmp_path: Path) -> Non
     assert text.splitlines()[0].startswith("قال الرييس الفرنسي") and "كلمه" not in text
     assert text.splitlines()[-1] == "التقي محمد بن سلمان في جده ."
     assert one == two
+    # the labelled text's size, so the collocation counts can stop before it
+    assert one.extra_bytes == len("التقي محمد بن سلمان في جده .\n".encode())
     assert one[1]["ماكرون"][0] == 1  # seen after a title
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.jsonl.gz", "b.jsonl.gz", "one.txt", "two.txt"]
 
@@ -347,3 +349,6 @@ def test_training_runs_from_a_script_without_a_main_guard(anercorp_sample: Path,
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.split() == ["started", "done", "200"]
     assert (tmp_path / "m" / "ner.crfsuite").is_file()
+    # without corpora the shipped collocation table is reused as it is
+    shipped = Path(__file__).resolve().parents[2] / "src/marsad/models/data/ner_pairs.npz"
+    assert (tmp_path / "m" / "ner_pairs.npz").read_bytes() == shipped.read_bytes()

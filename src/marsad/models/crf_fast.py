@@ -244,6 +244,23 @@ class CompiledTagger:
             for begins in (True, False)
         }
         self._continues = combined.vector(["gz_continues"])
+        # collocations (round thirteen): per pair code, the weights the right-hand word gets (bp-=…)
+        # and the left-hand word gets (bp+=…); None: the model has no such features
+        self._pairs = extractor.pairs
+        self._pair_before: FloatArray | None = None
+        self._pair_after: FloatArray | None = None
+        if self._pairs is not None:
+            from marsad.models.ner_pairs import PAIR_CODES, pair_features
+
+            # one more row of zeros, for the "pair" of a sentence's last word and the next's first
+            self._pair_before = np.array(
+                [combined.vector(pair_features(code, "-")) for code in range(PAIR_CODES + 1)]
+                + [np.zeros(self._width)]
+            )
+            self._pair_after = np.array(
+                [combined.vector(pair_features(code, "+")) for code in range(PAIR_CODES + 1)]
+                + [np.zeros(self._width)]
+            )
         self._reset()
 
     # -- the word table -------------------------------------------------------------------------
@@ -274,6 +291,8 @@ class CompiledTagger:
         self._cores: list[str] = ["", "", ""]
         # per row: the core can start a bigram feature, end one, start a gazetteer phrase
         self._flags = np.zeros((3, capacity), dtype=bool)
+        # per row: the core's id in the collocation table (-1: none)
+        self._pair_ids = np.full(capacity, -1, dtype=np.int64)
 
     def _add(self, tokens: list[str]) -> None:
         """Give each of ``tokens`` (not yet in the table) the next free row, in order."""
@@ -282,6 +301,7 @@ class CompiledTagger:
         while stop > self._flags.shape[1]:
             self._table = np.concatenate([self._table, np.zeros_like(self._table)], axis=1)
             self._flags = np.concatenate([self._flags, np.zeros_like(self._flags)], axis=1)
+            self._pair_ids = np.concatenate([self._pair_ids, np.full_like(self._pair_ids, -1)])
         get, zero, bias = self._attribute_ids.get, self._zero_row, self._bias_row
         word = self.extractor._word
         # All sums in one reduction: each group starts with the bias or the zero row, so none is empty.
@@ -305,6 +325,8 @@ class CompiledTagger:
             [core in self._bigram_right for core in cores],
             [core in self._phrase_first for core in cores],
         ]
+        if self._pairs is not None:
+            self._pair_ids[first:stop] = [self._pairs.id(core) for core in cores]
         self._cores.extend(cores)
         self._rows.update(zip(tokens, range(first, stop), strict=True))
 
@@ -354,6 +376,13 @@ class CompiledTagger:
             self._add_gazetteer(
                 scores, ids_list, np.flatnonzero(self._flags[2][ids]).tolist(), starts, lengths
             )
+        if self._pairs is not None and self._pair_before is not None and self._pair_after is not None:
+            # the code of each token and the next one, read by both words; none across sentences
+            pair_ids = self._pair_ids[ids]
+            codes = self._pairs.codes_of(pair_ids[:-1], pair_ids[1:])
+            codes[position[1:] == 0] = len(self._pair_before) - 1
+            scores[1:] += self._pair_before[codes]
+            scores[:-1] += self._pair_after[codes]
         return scores, ids, lengths
 
     def _add_gazetteer(

@@ -29,6 +29,7 @@ from marsad.models.ner_clusters import ClusterTable, ContextCues, normalise_word
 if TYPE_CHECKING:
     from marsad.models.crf_fast import CompiledTagger
     from marsad.models.ner_hints import WordHints
+    from marsad.models.ner_pairs import PairTable
     from marsad.models.ner_sequence import SequenceHints
 
 __all__ = [
@@ -91,6 +92,10 @@ HINTS: dict[str, Any] = {
 # hints.sequence. CV did not justify it (0.7850 against 0.7868, bench/ner_sequence_hints.py; docs/models/ner.md).
 SEQUENCE_HINTS: dict[str, Any] = {"hidden": 64, "epochs": 12}
 HINTS_FILE = "ner_hints.npz"
+# Round thirteen: collocation features from corpus pair counts (marsad.models.ner_pairs); pairs seen
+# fewer than min_count times read as "none".
+PAIRS_FILE = "ner_pairs.npz"
+PAIRS: dict[str, Any] = {"min_count": 3}
 # Round nine (train_ner(silver=...)): the CRF trained on the gold sentences tags unlabelled news
 # (corpus_sentences: every ``stride``-th article up to ``max_tokens`` tokens), and the CRF is trained
 # again on the gold sentences plus every tagged sentence that holds an entity, its tags taken as gold.
@@ -221,8 +226,11 @@ class FeatureExtractor:
         groups: frozenset[str] = ALL_GROUPS,
         soft: dict[str, tuple[float, ...]] | None = None,
         cache_limit: int = 300_000,
+        pairs: PairTable | None = None,
     ) -> None:
         self.soft = soft
+        # collocation codes of neighbouring cores (round thirteen); None: no such features
+        self.pairs = pairs
         self.table = table if "clusters" in groups else None
         self.split_table = table
         self.lexicon = lexicon if "lexicon" in groups else None
@@ -388,6 +396,19 @@ class FeatureExtractor:
                 if i + 1 < n and marks[i + 1].endswith("-I"):
                     feats.append("gz_continues")
             out.append(feats)
+        if self.pairs is not None and n:
+            import numpy as np
+
+            from marsad.models.ner_pairs import pair_features
+
+            # the code of each pair of neighbours, i with i + 1, read by both of them
+            ids = np.array([self.pairs.id(word[5]) for word in words])
+            codes = self.pairs.codes_of(ids[:-1], ids[1:]).tolist()
+            for i, feats in enumerate(out):
+                if i >= 1:
+                    feats.extend(pair_features(codes[i - 1], "-"))
+                if i + 1 < n:
+                    feats.extend(pair_features(codes[i], "+"))
         return out
 
 
@@ -435,6 +456,9 @@ def train_crf(
             "c2": settings["c2"],
             "max_iterations": settings["max_iterations"],
             "feature.possible_transitions": True,
+            # any other CRFsuite option a caller names (e.g. feature.minfreq); the shipped
+            # parameters name none
+            **{key: value for key, value in settings.items() if key not in {"c1", "c2", "max_iterations"}},
         }
     )
     model_path.parent.mkdir(parents=True, exist_ok=True)
@@ -985,7 +1009,17 @@ class NerModel:
                 raise error("E204", "NER second-pass model file not found", input=str(second_path))
             second = pycrfsuite.Tagger()
             second.open(str(second_path))
-        extractor = FeatureExtractor(table=table, lexicon=load_lexicon(), groups=groups, soft=soft)
+        pairs = None
+        if meta.get("pairs"):
+            from marsad.models.ner_pairs import PairTable
+
+            pairs_path = directory / PAIRS_FILE
+            if not pairs_path.is_file():
+                raise error("E204", "NER collocation file not found", input=str(pairs_path))
+            pairs = PairTable.load(pairs_path)
+        extractor = FeatureExtractor(
+            table=table, lexicon=load_lexicon(), groups=groups, soft=soft, pairs=pairs
+        )
         hints = None
         if meta.get("hints"):
             if second is not None:
@@ -1184,6 +1218,7 @@ def train_ner(
     sequence: bool = False,
     silver: list[Path] | None = None,
     workers: int = 2,
+    pairs: bool = True,
 ) -> dict[str, Any]:
     """Train the NER model into ``out_dir`` (model, cluster table, hint network, metadata).
 
@@ -1202,7 +1237,10 @@ def train_ner(
     sentences together (``SILVER``). ``workers`` processes read the corpora (one file each), train
     the six hint networks side by side and, with ``CLUSTER_VECTORS["shards"]`` > 1, word2vec's shards;
     gensim's own word2vec loop, k-means and the CRF run on one thread, and the files are the same for
-    any ``workers``. Returns figures for the training log.
+    any ``workers``. ``pairs`` (on in the shipped model) adds the collocation features of neighbouring
+    words (:mod:`marsad.models.ner_pairs`): with ``corpora`` the pair table is counted from the
+    corpora's text once the cluster table is built; without, the shipped one is reused. Returns
+    figures for the training log.
     Raises E101 for a missing file, E204 when no cluster table is shipped and none is built.
     """
     import tempfile
@@ -1224,12 +1262,27 @@ def train_ner(
     sentences, tags, warnings = _read_training(train_path)
     out_dir.mkdir(parents=True, exist_ok=True)
     cluster_path = out_dir / CLUSTER_FILE
+    pairs_path = out_dir / PAIRS_FILE
     started = time.perf_counter()
     figures: dict[str, Any] = {"warnings": warnings, "sentences": len(sentences)}
     if corpora:
         for path in corpora:
             if not path.is_file():
                 raise error("E101", "corpus file not found", input=str(path))
+
+        def count_collocations(corpus_file: Path, corpora_bytes: int) -> None:
+            from marsad.models.ner_pairs import count_pairs
+
+            pair_started = time.perf_counter()
+            counted = ClusterTable.read(cluster_path)
+            count_pairs(
+                corpus_file,
+                core=lambda word: split_clitics(word, counted)[1],
+                stop=corpora_bytes,
+                min_count=PAIRS["min_count"],
+            ).save(pairs_path)
+            figures["pairs_seconds"] = round(time.perf_counter() - pair_started, 1)
+
         with tempfile.TemporaryDirectory() as tmp:
             vectors_path = Path(tmp) / "vectors.kv"
             stats = build_cluster_table(
@@ -1239,6 +1292,7 @@ def train_ner(
                 extra_texts=(" ".join(s) for s in sentences),
                 vectors_out=vectors_path,
                 workers=workers,
+                after=count_collocations if pairs else None,
                 **CLUSTER_VECTORS,
             )
             template = None
@@ -1265,9 +1319,27 @@ def train_ner(
             template = WordHints.load(_package_data_dir() / HINTS_FILE, words=words)
         if shipped.resolve() != cluster_path.resolve():
             shutil.copyfile(shipped, cluster_path)
+        if pairs:
+            shipped_pairs = _package_data_dir() / PAIRS_FILE
+            if not shipped_pairs.is_file():
+                raise error(
+                    "E204",
+                    "no shipped collocation table; pass the corpora to rebuild it",
+                    input=str(shipped_pairs),
+                )
+            if shipped_pairs.resolve() != pairs_path.resolve():
+                shutil.copyfile(shipped_pairs, pairs_path)
     figures["cluster_seconds"] = round(time.perf_counter() - started, 1)
     table = ClusterTable.read(cluster_path)
-    extractor = FeatureExtractor(table=table, lexicon=load_lexicon(), groups=ALL_GROUPS)
+    pair_table = None
+    if pairs:
+        from marsad.models.ner_pairs import PairTable, describe
+
+        pair_table = PairTable.load(pairs_path)
+        figures["pairs"] = describe(pair_table)
+    elif pairs_path.is_file():
+        pairs_path.unlink()
+    extractor = FeatureExtractor(table=table, lexicon=load_lexicon(), groups=ALL_GROUPS, pairs=pair_table)
     weighted = None
     hint_network = None
     hints_path = out_dir / HINTS_FILE
@@ -1355,7 +1427,9 @@ def train_ner(
         write_soft_gazetteer(soft, out_dir / SOFT_FILE)
         figures["selftrain_seconds"] = round(time.perf_counter() - started, 1)
         figures["selftrain_words"] = len(soft)
-        extractor = FeatureExtractor(table=table, lexicon=load_lexicon(), groups=ALL_GROUPS, soft=soft)
+        extractor = FeatureExtractor(
+            table=table, lexicon=load_lexicon(), groups=ALL_GROUPS, soft=soft, pairs=pair_table
+        )
         seconds += train_crf(
             sentences=sentences, tags=tags, extractor=extractor, model_path=out_dir / MODEL_FILE
         )
@@ -1387,6 +1461,7 @@ def train_ner(
         "silver": {**SILVER, "corpora": [p.name for p in silver], "sentences": figures["silver_sentences"]}
         if silver and "silver_sentences" in figures
         else None,
+        "pairs": {**PAIRS, "pairs": len(pair_table)} if pair_table is not None else None,
         "params": params,
         "train_file": train_path.name,
         "train_sentences": len(sentences),

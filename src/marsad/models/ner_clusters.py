@@ -21,7 +21,7 @@ import re
 import tempfile
 import zlib
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -150,6 +150,8 @@ class CorpusCounts(NamedTuple):
     tokens: int
     # the sentences word2vec reads from the file (a line of more than MAX_SENTENCE tokens is several)
     sentences: int
+    # the size of the file's last part, the extra texts (the corpora's text is the bytes before it)
+    extra_bytes: int = 0
 
 
 # word2vec's longest sentence; LineSentence cuts longer lines into pieces this long
@@ -181,6 +183,7 @@ def build_cluster_table(
     shards: int = 1,
     rounds: int = 8,
     workers: int = 1,
+    after: Callable[[Path, int], None] | None = None,
 ) -> dict[str, float]:
     """Train word2vec on the corpora, cluster the vocabulary and write the table.
 
@@ -190,7 +193,9 @@ def build_cluster_table(
     training (:func:`train_sharded`; one shard is gensim's own loop). Deterministic: every word2vec
     shard and k-means on one thread, fixed seeds; ``workers`` processes read the corpora
     (:func:`write_cluster_corpus`) and train the shards side by side, and the files do not depend on
-    them. Returns a few figures for the training log.
+    them. ``after`` is called with the corpus file and the size of its corpora's part (the extra
+    texts follow) once the table is written, while the file still exists. Returns a few figures for
+    the training log.
     """
     import time
 
@@ -221,6 +226,8 @@ def build_cluster_table(
             rounds=rounds,
             workers=workers,
         )
+        if after is not None:
+            after(corpus_file, corpus_file.stat().st_size - counted.extra_bytes)
     return {
         "tokens": float(counted.tokens),
         "vocabulary": float(vocabulary),
@@ -243,8 +250,10 @@ def write_cluster_corpus(
     With ``workers`` > 1 the corpora are read in that many processes, one file each, and their parts
     joined in the corpora's order: the file and the counts are the same as with one.
     """
+    import shutil
+
+    extra_path = out_path.with_name(f"{out_path.name}.extra")
     if workers > 1 and len(corpora) > 1:
-        import shutil
         from concurrent.futures import ProcessPoolExecutor
 
         parts = [out_path.with_name(f"{out_path.name}.part{number}") for number in range(len(corpora))]
@@ -255,29 +264,30 @@ def write_cluster_corpus(
                 for corpus, part in zip(corpora, parts, strict=True)
             ]
             # the labelled text (small) is written here meanwhile
-            extra_path = out_path.with_name(f"{out_path.name}.extra")
             extra = _write_part_texts(extra_texts, extra_path, cues)
             results = [future.result() for future in futures]
-        counts: Counter[str] = Counter()
-        contexts: dict[str, list[int]] = {}
-        n_tokens = n_sentences = 0
-        with open(out_path, "wb") as out:
-            # words first met in an earlier part come first in the Counter, as with one process
-            for path, (part_counts, part_contexts, part_tokens, part_sentences) in zip(
-                [*parts, extra_path], [*results, extra], strict=True
-            ):
-                counts.update(part_counts)
-                n_sentences += part_sentences
-                for word, seen in part_contexts.items():
-                    total = contexts.setdefault(word, [0, 0, 0, 0])
-                    for k, n in enumerate(seen):
-                        total[k] += n
-                n_tokens += part_tokens
-                with open(path, "rb") as handle:
-                    shutil.copyfileobj(handle, out)
-                path.unlink()
-        return CorpusCounts(counts, contexts, n_tokens, n_sentences)
-    return _write_part_texts(_chain_texts(iter_corpus_texts(corpora), extra_texts), out_path, cues)
+    else:
+        parts = [out_path.with_name(f"{out_path.name}.part0")]
+        results = [_write_part_texts(iter_corpus_texts(corpora), parts[0], cues)]
+        extra = _write_part_texts(extra_texts, extra_path, cues)
+    counts: Counter[str] = Counter()
+    contexts: dict[str, list[int]] = {}
+    n_tokens = n_sentences = 0
+    extra_bytes = extra_path.stat().st_size
+    with open(out_path, "wb") as out:
+        # words first met in an earlier part come first in the Counter, as in one reading of all
+        for path, part in zip([*parts, extra_path], [*results, extra], strict=True):
+            counts.update(part.words)
+            n_sentences += part.sentences
+            for word, seen in part.contexts.items():
+                total = contexts.setdefault(word, [0, 0, 0, 0])
+                for k, n in enumerate(seen):
+                    total[k] += n
+            n_tokens += part.tokens
+            with open(path, "rb") as handle:
+                shutil.copyfileobj(handle, out)
+            path.unlink()
+    return CorpusCounts(counts, contexts, n_tokens, n_sentences, extra_bytes)
 
 
 def _write_part(corpus: Path, out_path: Path, cues: ContextCues) -> CorpusCounts:
@@ -658,8 +668,3 @@ def _count_contexts(tokens: list[str], cues: ContextCues, contexts: dict[str, li
                 if hit:
                     seen[k] += 1
         before2, before = before, token
-
-
-def _chain_texts(first: Iterable[str], second: Iterable[str]) -> Iterator[str]:
-    yield from first
-    yield from second
