@@ -29,8 +29,9 @@ import numpy as np
 import numpy.typing as npt
 
 from marsad.errors import error
-from marsad.models.crf_kernels import forward_backward, viterbi
+from marsad.models.crf_kernels import add_pair_scores, forward_backward, viterbi
 from marsad.models.ner_hints import DOCUMENT_PREFIX, HINT_PREFIX, LEFT_PREFIX, MIN_HINT, RIGHT_PREFIX
+from marsad.models.ner_pairs import NONE as PAIR_NONE
 
 if TYPE_CHECKING:
     from marsad.models.ner import FeatureExtractor
@@ -222,6 +223,14 @@ class CompiledTagger:
         self._zero_row = len(combined.attributes)
         self._state = np.vstack([combined.state, np.zeros((1, self._width))])
         self._bias_row = combined.attributes.get("bias", self._zero_row)
+        # the attributes a word gives its neighbours, by name without the offset prefix, so a new
+        # word's features are looked up without building the prefixed names
+        self._offset_ids = {
+            prefix: {
+                name[3:]: number for name, number in combined.attributes.items() if name.startswith(prefix)
+            }
+            for prefix in ("-1:", "-2:", "+1:", "+2:")
+        }
         self._bigrams = self._bigram_table(combined)
         # the second model's own weights, for the per-token features added between the passes
         self._extra_vectors: dict[str, FloatArray] = {}
@@ -252,14 +261,11 @@ class CompiledTagger:
         if self._pairs is not None:
             from marsad.models.ner_pairs import PAIR_CODES, pair_features
 
-            # one more row of zeros, for the "pair" of a sentence's last word and the next's first
             self._pair_before = np.array(
                 [combined.vector(pair_features(code, "-")) for code in range(PAIR_CODES + 1)]
-                + [np.zeros(self._width)]
             )
             self._pair_after = np.array(
                 [combined.vector(pair_features(code, "+")) for code in range(PAIR_CODES + 1)]
-                + [np.zeros(self._width)]
             )
         self._reset()
 
@@ -303,20 +309,24 @@ class CompiledTagger:
             self._flags = np.concatenate([self._flags, np.zeros_like(self._flags)], axis=1)
             self._pair_ids = np.concatenate([self._pair_ids, np.full_like(self._pair_ids, -1)])
         get, zero, bias = self._attribute_ids.get, self._zero_row, self._bias_row
-        word = self.extractor._word
+        by_offset = self._offset_ids
+        # the word as the -1, -2, +1 and +2 neighbour of the token scored
+        near_left, far_left = by_offset["-1:"].get, by_offset["-2:"].get
+        near_right, far_right = by_offset["+1:"].get, by_offset["+2:"].get
+        parts = self.extractor._parts
         # All sums in one reduction: each group starts with the bias or the zero row, so none is empty.
         ids: list[int] = []
         offsets: list[int] = []
         cores: list[str] = []
         for token in tokens:
-            far_left, near_left, own, near_right, far_right, core = word(token)
+            own, near, far, core = parts(token)
             offsets.append(len(ids))
             ids.append(bias)
             ids.extend(map(get, own, repeat(zero)))
-            for group in (near_left, far_left, near_right, far_right):
+            for lookup, group in ((near_left, near), (far_left, far), (near_right, near), (far_right, far)):
                 offsets.append(len(ids))
                 ids.append(zero)
-                ids.extend(map(get, group, repeat(zero)))
+                ids.extend(map(lookup, group, repeat(zero)))
             cores.append(core)
         sums = np.add.reduceat(self._state[ids], offsets, axis=0)
         self._table[:, first:stop] = sums.reshape(len(tokens), 5, -1).transpose(1, 0, 2)
@@ -378,11 +388,16 @@ class CompiledTagger:
             )
         if self._pairs is not None and self._pair_before is not None and self._pair_after is not None:
             # the code of each token and the next one, read by both words; none across sentences
-            pair_ids = self._pair_ids[ids]
-            codes = self._pairs.codes_of(pair_ids[:-1], pair_ids[1:])
-            codes[position[1:] == 0] = len(self._pair_before) - 1
-            scores[1:] += self._pair_before[codes]
-            scores[:-1] += self._pair_after[codes]
+            add_pair_scores(
+                scores,
+                self._pair_ids[ids],
+                position,
+                self._pairs.keys,
+                self._pairs.codes,
+                self._pair_before,
+                self._pair_after,
+                PAIR_NONE,
+            )
         return scores, ids, lengths
 
     def _add_gazetteer(

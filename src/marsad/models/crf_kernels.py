@@ -18,7 +18,7 @@ from typing import Any, TypeVar, cast
 import numpy as np
 from numba import njit
 
-__all__ = ["forward_backward", "viterbi"]
+__all__ = ["add_pair_scores", "forward_backward", "viterbi"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -154,3 +154,42 @@ def forward_backward(
             for j in range(size):
                 out[start + t, j] = forward[t, j] * backward[t, j] / norm
     return out
+
+
+@_compiled
+def add_pair_scores(
+    scores: np.ndarray,
+    pair_ids: np.ndarray,
+    position: np.ndarray,
+    keys: np.ndarray,
+    codes: np.ndarray,
+    before: np.ndarray,
+    after: np.ndarray,
+    none: int,
+) -> None:  # pragma: no cover - compiled
+    """Add the collocation weights of each token and the next (``ner_pairs``): ``pair_ids`` are the
+    tokens' core ids (-1: none), ``keys`` the table's sorted pair keys and ``codes`` their codes,
+    ``before[code]`` what the right-hand word gets, ``after[code]`` the left-hand one. Tokens that
+    start a sentence (``position`` 0) make no pair with the token before them."""
+    shift = np.int64(1) << np.int64(32)
+    size = keys.shape[0]
+    width = scores.shape[1]
+    for i in range(1, scores.shape[0]):
+        if position[i] == 0:
+            continue
+        code = none
+        left, right = pair_ids[i - 1], pair_ids[i]
+        if left >= 0 and right >= 0 and size > 0:
+            key = np.int64(left) * shift + np.int64(right)
+            low, high = 0, size
+            while low < high:
+                middle = (low + high) >> 1
+                if keys[middle] < key:
+                    low = middle + 1
+                else:
+                    high = middle
+            if low < size and keys[low] == key:
+                code = codes[low]
+        for label in range(width):
+            scores[i, label] += before[code, label]
+            scores[i - 1, label] += after[code, label]

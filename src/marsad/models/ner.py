@@ -240,6 +240,20 @@ class FeatureExtractor:
         self._cores: dict[str, str] = {}
 
     def _word(self, token: str) -> tuple[list[str], list[str], list[str], list[str], list[str], str]:
+        """A word's features as the token itself, as its -2, -1, +1 and +2 neighbours see it, and its core."""
+        own, near, far, core = self._parts(token)
+        return (
+            [f"-2:{f}" for f in far],
+            [f"-1:{f}" for f in near],
+            own,
+            [f"+1:{f}" for f in near],
+            [f"+2:{f}" for f in far],
+            core,
+        )
+
+    def _parts(self, token: str) -> tuple[list[str], list[str], list[str], str]:
+        """A word's own features, those its ±1 and its ±2 neighbours read (without the offset
+        prefix the CRF's attribute names carry), and its core."""
         norm = normalise_word(token)
         prefix, core, stem = split_clitics(norm, self.split_table)
         own = [f"w={norm}", f"st={stem}", f"pf={prefix}", f"len={min(len(stem), 9)}"]
@@ -317,14 +331,7 @@ class FeatureExtractor:
                 ]
                 own.extend(marks or ["sg=O"])
                 near.extend(marks or ["sg=O"])
-        return (
-            [f"-2:{f}" for f in far],
-            [f"-1:{f}" for f in near],
-            own,
-            [f"+1:{f}" for f in near],
-            [f"+2:{f}" for f in far],
-            core,
-        )
+        return own, near, far, core
 
     def _lookup(self, token: str) -> tuple[list[str], list[str], list[str], list[str], list[str], str]:
         cached = self._cache.get(token)
