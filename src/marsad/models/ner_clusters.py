@@ -226,13 +226,14 @@ def build_cluster_table(
             rounds=rounds,
             workers=workers,
         )
+        vectors_seconds = time.perf_counter() - started - corpus_seconds
         if after is not None:
             after(corpus_file, corpus_file.stat().st_size - counted.extra_bytes)
     return {
         "tokens": float(counted.tokens),
         "vocabulary": float(vocabulary),
         "corpus_seconds": round(corpus_seconds, 1),
-        "vectors_seconds": round(time.perf_counter() - started - corpus_seconds, 1),
+        "vectors_seconds": round(vectors_seconds, 1),
     }
 
 
